@@ -1,0 +1,1 @@
+"""Resources: object store (local | S3), Spark session, warehouse, platform API client."""
