@@ -1,0 +1,37 @@
+"""The whole catalog-fraud chain on a tracks DataFrame, for tests and the benchmark.
+
+``detect(tracks_df, rules)`` returns every table of the contract (plus the exempt-genre
+report) as lazy DataFrames, except ``fraud_networks``, which connected components
+materialise (checkpointed). The Dagster assets wire the same functions one table each.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from assets.catalog.fingerprint import track_fingerprints
+from assets.catalog.label_reuse import exempt_would_flag, label_reuse
+from assets.catalog.networks import fraud_networks, network_summary
+from assets.catalog.reference import CatalogRules
+from assets.catalog.similarity import flagged_label_sets, label_similarity
+
+DEFAULT_RULES = CatalogRules()
+
+
+def detect(
+    tracks_df: DataFrame, rules: CatalogRules = DEFAULT_RULES, *, checkpoint_every: int = 4
+) -> dict[str, DataFrame]:
+    """track_fingerprints, label_reuse, exempt_would_flag, label_similarity, fraud_networks,
+    network_summary for a catalog DataFrame (the raw_catalog contract columns)."""
+    fingerprints = track_fingerprints(tracks_df, rules)
+    reuse = label_reuse(fingerprints, rules)
+    similarity = label_similarity(flagged_label_sets(fingerprints, reuse), rules.similarity_threshold)
+    networks = fraud_networks(similarity, checkpoint_every=checkpoint_every)
+    return {
+        "track_fingerprints": fingerprints,
+        "label_reuse": reuse,
+        "exempt_would_flag": exempt_would_flag(fingerprints, rules),
+        "label_similarity": similarity,
+        "fraud_networks": networks,
+        "network_summary": network_summary(networks, similarity, fingerprints),
+    }

@@ -1,0 +1,124 @@
+"""Fraud networks (connected components of the similarity graph) and their summaries.
+
+``fraud_networks``: every label with at least one similarity edge, with ``network_id`` =
+the smallest label id of its component (so every network has >= 2 labels; a flagged label
+with no edge is in no network), equal to ``reference.fraud_networks``.
+
+``network_summary``, one row per network:
+
+* ``labels``, ``edges``, ``avg_similarity``, ``min_similarity`` from the edges inside it
+  (every edge is inside one network); ``member_labels``: sorted label ids.
+* Track-level figures use the member labels' *eligible* tracks, the tracks the network was
+  detected on (decision: exempt-genre, short-title or non-music tracks of a member do not
+  count): ``tracks``; ``top_titles``: up to 5 fingerprints held by the most member labels
+  (ties by fingerprint), with ``top_titles_labels`` the number of member labels holding
+  each; ``dominant_genre``: the most common non-null genre as written (ties by the
+  smallest genre string; null when no track has a genre); ``upload_synchrony``: share of
+  the member tracks with an upload time that fall in a UTC clock hour in which another
+  member label also uploaded (tracks without ``uploaded_at`` are left out of the share;
+  null when no track has one).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+
+from assets.catalog.components import connected_components
+
+TOP_TITLES = 5
+
+
+def fraud_networks(similarity_df: DataFrame, *, checkpoint_every: int = 4, stats: dict | None = None) -> DataFrame:
+    """(network_id, label_id) from ``label_similarity`` edges (label_a, label_b)."""
+    edges = similarity_df.select(F.col("label_a").alias("src"), F.col("label_b").alias("dst"))
+    comps = connected_components(edges, checkpoint_every=checkpoint_every, stats=stats)
+    return comps.select(F.col("component").alias("network_id"), F.col("node").alias("label_id"))
+
+
+def network_summary(
+    networks_df: DataFrame,
+    similarity_df: DataFrame,
+    fingerprints_df: DataFrame,
+    *,
+    top_n: int = TOP_TITLES,
+) -> DataFrame:
+    """One row per network: network_id, labels, edges, avg_similarity, min_similarity,
+    top_titles, dominant_genre, upload_synchrony, member_labels, tracks, top_titles_labels."""
+    members = networks_df.select("network_id", "label_id")
+    labels = members.groupBy("network_id").agg(
+        F.count(F.lit(1)).alias("labels"), F.array_sort(F.collect_list("label_id")).alias("member_labels")
+    )
+    edge_stats = (
+        similarity_df.join(members.withColumnRenamed("label_id", "label_a"), "label_a")
+        .groupBy("network_id")
+        .agg(
+            F.count(F.lit(1)).alias("edges"),
+            F.avg("jaccard").alias("avg_similarity"),
+            F.min("jaccard").alias("min_similarity"),
+        )
+    )
+    tracks = (
+        fingerprints_df.filter(F.col("eligible"))
+        .select("label_id", "fingerprint", "genre", "upload_hour")
+        .join(F.broadcast(members), "label_id")
+    )
+
+    fp_labels = tracks.groupBy("network_id", "fingerprint").agg(F.countDistinct("label_id").alias("n"))
+    rank = Window.partitionBy("network_id").orderBy(F.col("n").desc(), F.col("fingerprint").asc())
+    top = (
+        fp_labels.withColumn("r", F.row_number().over(rank))
+        .where(F.col("r") <= top_n)
+        .groupBy("network_id")
+        .agg(F.array_sort(F.collect_list(F.struct("r", "fingerprint", "n"))).alias("top"))
+        .select(
+            "network_id",
+            F.col("top.fingerprint").alias("top_titles"),
+            F.col("top.n").alias("top_titles_labels"),
+        )
+    )
+
+    genre_rank = Window.partitionBy("network_id").orderBy(F.col("n").desc(), F.col("genre").asc())
+    genre = (
+        tracks.where(F.col("genre").isNotNull())
+        .groupBy("network_id", "genre")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .withColumn("r", F.row_number().over(genre_rank))
+        .where(F.col("r") == 1)
+        .select("network_id", F.col("genre").alias("dominant_genre"))
+    )
+
+    per_hour = (
+        tracks.where(F.col("upload_hour").isNotNull())
+        .groupBy("network_id", "upload_hour")
+        .agg(F.countDistinct("label_id").alias("hour_labels"), F.count(F.lit(1)).alias("hour_tracks"))
+    )
+    synchrony = per_hour.groupBy("network_id").agg(
+        (
+            F.sum(F.when(F.col("hour_labels") >= 2, F.col("hour_tracks")).otherwise(F.lit(0))).cast("double")
+            / F.sum("hour_tracks").cast("double")
+        ).alias("upload_synchrony")
+    )
+    track_counts = tracks.groupBy("network_id").agg(F.count(F.lit(1)).alias("tracks"))
+
+    return (
+        labels.join(edge_stats, "network_id", "left")
+        .join(top, "network_id", "left")
+        .join(genre, "network_id", "left")
+        .join(synchrony, "network_id", "left")
+        .join(track_counts, "network_id", "left")
+        .select(
+            "network_id",
+            "labels",
+            F.coalesce(F.col("edges"), F.lit(0)).alias("edges"),
+            "avg_similarity",
+            "min_similarity",
+            "top_titles",
+            "dominant_genre",
+            "upload_synchrony",
+            "member_labels",
+            F.coalesce(F.col("tracks"), F.lit(0)).alias("tracks"),
+            "top_titles_labels",
+        )
+    )
