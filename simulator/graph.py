@@ -1,0 +1,275 @@
+"""Artist networks: follows, multi-follow bots, follow farms, tracks and reposts.
+
+The follow graph is lazy and consistent. A live user ``u`` may follow any user ``a``
+within ``WINDOW`` ids of it; the edge exists when a pair hash falls under
+``min(1, act[u] * pop[a] / Z)`` (``act``: expected followings of u, ``pop``: how
+attractive a is). Both ``followers(a)`` and ``followings(u)`` evaluate the same pair
+hashes over the same window, so if A lists B as a follower, B's followings list A.
+
+On top of that, within each 4,096-id block:
+
+* multi-follow bots follow 1-3 artists of their block 3-25 times each (the same follower
+  id appears that many times in the artist's followers, at different times);
+* follow farms (half of the blocks): their members follow 5-12 artists of the block in
+  lockstep, all within ten minutes of one farm time per artist.
+
+Tracks: a musician's track ``i`` (0-based) has id ``user_id * 1000 + i``. Reposters of a
+track are some of the artist's followers; a maven who reposts is followed within about
+twenty minutes by a burst of reposts from the maven's own followers.
+
+Times are epoch milliseconds. Collections are lists of ``(time_ms, user_id)`` sorted
+newest first with strictly decreasing times (ties are broken by shifting one
+millisecond), so an ``offset`` cursor of "time of the last item" pages them exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from simulator import population as pop_
+from simulator import words
+from simulator.population import ARTIST_CODES, BLOCK, BOT, DEAD, FARM, MAVEN, PORN, T_NOW
+from simulator.rng import rng_for, uniform, uniform_array
+
+WINDOW = 1500
+TRACK_ID_FACTOR = 1000
+S_EDGE, S_ETIME, S_BOTS, S_FARMS, S_TRACK, S_REPOST, S_RTIME, S_BURST, S_BTIME = range(31, 40)
+
+Items = tuple[tuple[int, int], ...]  # ((time_ms, user_id), ...) newest first
+
+
+@lru_cache(maxsize=64)
+def _z(seed: int) -> float:
+    """Normaliser: the total attractiveness of a typical window."""
+    pops = [pop_.block(seed, b).pop.mean() for b in range(1, 9)]
+    return float(np.mean(pops)) * (2 * WINDOW + 1)
+
+
+@lru_cache(maxsize=64)
+def _k(seed: int) -> float:
+    """How many followable ids (pop > 0) a typical window holds."""
+    shares = [(pop_.block(seed, b).pop > 0).mean() for b in range(1, 9)]
+    return float(np.mean(shares)) * (2 * WINDOW + 1)
+
+
+def _p_follow(seed: int, act: np.ndarray, pop: np.ndarray, src_code: np.ndarray | int) -> np.ndarray:
+    """Probability that a user with (act, code) follows one with pop.
+
+    Pornographic spam follows followable accounts uniformly (250-350 of them); everyone
+    else prefers attractive accounts.
+    """
+    p = np.minimum(1.0, act * pop / _z(seed))
+    return np.where(src_code == PORN, np.where(pop > 0, act / _k(seed), 0.0), p)
+
+
+def _window(seed: int, center: int, users: int | None) -> tuple[np.ndarray, ...]:
+    lo = max(1, center - WINDOW)
+    hi = center + WINDOW if users is None else min(users, center + WINDOW)
+    parts = []
+    for b in range(lo // BLOCK, hi // BLOCK + 1):
+        blk = pop_.block(seed, b)
+        s, e = max(lo, blk.first) - blk.first, min(hi, blk.first + BLOCK - 1) - blk.first + 1
+        parts.append((np.arange(blk.first + s, blk.first + e, dtype=np.int64), blk.act[s:e], blk.pop[s:e], blk.created[s:e], blk.codes[s:e]))
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+
+
+def _edge_times(seed: int, src: np.ndarray, dst: np.ndarray, c_src: np.ndarray, c_dst: np.ndarray) -> np.ndarray:
+    keys = (src << 32) | dst
+    base = np.maximum(c_src, c_dst).astype(np.float64)
+    frac = uniform_array(seed, S_ETIME, keys) ** 1.5
+    return ((base + (T_NOW - base) * frac) * 1000).astype(np.int64)
+
+
+def _sorted(items: list[tuple[int, int]]) -> Items:
+    """Newest first, strictly decreasing times."""
+    items.sort(key=lambda t: (-t[0], t[1]))
+    out: list[tuple[int, int]] = []
+    for t, i in items:
+        if out and t >= out[-1][0]:
+            t = out[-1][0] - 1
+        out.append((t, i))
+    return tuple(out)
+
+
+def _exists(seed: int, id: int, users: int | None) -> bool:
+    return id > 0 and (users is None or id <= users) and pop_.code_of(seed, id) != DEAD
+
+
+@lru_cache(maxsize=256)
+def _block_extras(seed: int, b: int) -> tuple[dict, dict]:
+    """Bot and farm edges of one block: (out: src -> [(ms, dst)], in: dst -> [(ms, src)])."""
+    blk = pop_.block(seed, b)
+    ids = np.arange(blk.first, blk.first + BLOCK, dtype=np.int64)
+    artists = ids[np.isin(blk.codes, ARTIST_CODES)]
+    out: dict[int, list] = {}
+    inn: dict[int, list] = {}
+
+    def add(src: int, dst: int, ms: int) -> None:
+        out.setdefault(src, []).append((ms, dst))
+        inn.setdefault(dst, []).append((ms, src))
+
+    if len(artists) == 0:
+        return out, inn
+    for bot in ids[blk.codes == BOT]:
+        r = rng_for(seed, S_BOTS, int(bot))
+        for target in r.sample(list(artists), min(len(artists), r.randint(1, 3))):
+            base = max(pop_.created_at(seed, int(bot)), pop_.created_at(seed, int(target)))
+            t = base + (T_NOW - base) * r.random() * 0.5
+            for _ in range(r.randint(3, 25)):
+                add(int(bot), int(target), int(t * 1000) + r.randrange(1000))
+                t = min(T_NOW - 1, t + r.uniform(3600, 48 * 3600))
+    members = ids[blk.codes == FARM]
+    if len(members):
+        r = rng_for(seed, S_FARMS, b)
+        base = max(int(blk.created[blk.codes == FARM].max()), 0)
+        for target in r.sample(list(artists), min(len(artists), r.randint(5, 12))):
+            start = max(base, pop_.created_at(seed, int(target)))
+            farm_time = start + (T_NOW - 700 - start) * r.random()
+            for m in members:
+                add(int(m), int(target), int((farm_time + r.random() * 600) * 1000))
+    return out, inn
+
+
+@lru_cache(maxsize=8192)
+def followings(seed: int, id: int, users: int | None = None) -> Items:
+    """Whom ``id`` follows: ((follow_time_ms, user_id), ...) newest first."""
+    if not _exists(seed, id, users):
+        return ()
+    ids, act, pop, created, codes = _window(seed, id, users)
+    k = id - ids[0]
+    if act[k] > 0:
+        p = _p_follow(seed, act[k], pop, codes[k])
+        hit = (uniform_array(seed, S_EDGE, (np.int64(id) << 32) | ids) < p) & (ids != id)
+        dst = ids[hit]
+        times = _edge_times(seed, np.full(dst.shape, id), dst, np.full(dst.shape, created[k]), created[hit])
+        items = list(zip(times.tolist(), dst.tolist(), strict=True))
+    else:
+        items = []
+    extra = _block_extras(seed, id // BLOCK)[0].get(id, ())
+    items.extend((ms, d) for ms, d in extra if users is None or d <= users)
+    return _sorted(items)
+
+
+@lru_cache(maxsize=8192)
+def followers(seed: int, id: int, users: int | None = None) -> Items:
+    """Who follows ``id`` (a multi-follow bot appears once per follow), newest first."""
+    if not _exists(seed, id, users):
+        return ()
+    ids, act, pop, created, codes = _window(seed, id, users)
+    k = id - ids[0]
+    if pop[k] > 0:
+        p = _p_follow(seed, act, pop[k], codes)
+        hit = (uniform_array(seed, S_EDGE, (ids << 32) | np.int64(id)) < p) & (ids != id)
+        src = ids[hit]
+        times = _edge_times(seed, src, np.full(src.shape, id), created[hit], np.full(src.shape, created[k]))
+        items = list(zip(times.tolist(), src.tolist(), strict=True))
+    else:
+        items = []
+    extra = _block_extras(seed, id // BLOCK)[1].get(id, ())
+    items.extend((ms, s) for ms, s in extra if users is None or s <= users)
+    return _sorted(items)
+
+
+def followers_count(seed: int, id: int, users: int | None = None) -> int:
+    return len(followers(seed, id, users))
+
+
+def followings_count(seed: int, id: int, users: int | None = None) -> int:
+    return len(followings(seed, id, users))
+
+
+def multi_followers(seed: int, id: int, users: int | None = None) -> set[int]:
+    """Followers that appear more than once in ``followers(id)`` (planted bots)."""
+    seen: set[int] = set()
+    dup: set[int] = set()
+    for _, f in followers(seed, id, users):
+        (dup if f in seen else seen).add(f)
+    return dup
+
+
+# ---- tracks --------------------------------------------------------------------------
+def _track_time(seed: int, track_id: int) -> int:
+    uid = track_id // TRACK_ID_FACTOR
+    c = pop_.created_at(seed, uid)
+    return int((c + (T_NOW - c) * uniform(seed, S_TRACK, track_id)) * 1000)
+
+
+def track_exists(seed: int, track_id: int, users: int | None = None) -> bool:
+    uid, idx = divmod(track_id, TRACK_ID_FACTOR)
+    return _exists(seed, uid, users) and idx < pop_.track_count(seed, uid)
+
+
+def tracks(seed: int, id: int, users: int | None = None) -> Items:
+    """((created_ms, track_id), ...) of a user's tracks, newest first."""
+    if not _exists(seed, id, users):
+        return ()
+    n = pop_.track_count(seed, id)
+    return _sorted([(_track_time(seed, id * TRACK_ID_FACTOR + i), id * TRACK_ID_FACTOR + i) for i in range(n)])
+
+
+@lru_cache(maxsize=4096)
+def reposters(seed: int, track_id: int, users: int | None = None) -> Items:
+    """Who reposted a track: ((repost_time_ms, user_id), ...) newest first."""
+    if not track_exists(seed, track_id, users):
+        return ()
+    owner = track_id // TRACK_ID_FACTOR
+    t0 = _track_time(seed, track_id) / 1000
+    first: dict[int, int] = {}
+
+    def add(uid: int, ms: int) -> None:
+        if uid != owner and (uid not in first or ms < first[uid]):
+            first[uid] = ms
+
+    mavens = []
+    for f in sorted({f for _, f in followers(seed, owner, users)}):
+        code = pop_.code_of(seed, f)
+        share = 0.5 if code == MAVEN else 0.04
+        key = track_id * 4_000_000_000 + f
+        if uniform(seed, S_REPOST, key) < share:
+            ms = int((t0 + (T_NOW - t0) * uniform(seed, S_RTIME, key) ** 3) * 1000)
+            add(f, ms)
+            if code == MAVEN:
+                mavens.append((f, ms))
+    for m, ms in mavens:
+        for g in sorted({g for _, g in followers(seed, m, users)}):
+            key = (track_id * 4_000_000_000 + g) ^ (m << 20)
+            if uniform(seed, S_BURST, key) < 0.35:
+                delay = -math.log(1 - uniform(seed, S_BTIME, key)) * 1200
+                add(g, min(T_NOW * 1000 - 1, ms + int(delay * 1000)))
+    return _sorted([(ms, uid) for uid, ms in first.items()])
+
+
+def track(seed: int, track_id: int, users: int | None = None) -> dict | None:
+    """The api-v2 track object, or None when there is no such track."""
+    if not track_exists(seed, track_id, users):
+        return None
+    owner = track_id // TRACK_ID_FACTOR
+    r = rng_for(seed, S_TRACK, track_id)
+    title = words.track_title(r)
+    slug = words.permalink(title, track_id)
+    owner_link = words.permalink(words.username(rng_for(seed, pop_.S_DETAIL, owner * 7 + 5)), owner)
+    reposts = len(reposters(seed, track_id, users))
+    plays = int(r.paretovariate(1.1) * 50) + reposts * 20
+    return {
+        "id": track_id,
+        "kind": "track",
+        "title": title,
+        "user_id": owner,
+        "created_at": pop_.iso(_track_time(seed, track_id) / 1000),
+        "genre": r.choice(words.GENRES),
+        "duration": r.randint(60_000, 420_000),
+        "permalink": slug,
+        "permalink_url": f"https://soundcloud.com/{owner_link}/{slug}",
+        "playback_count": plays,
+        "likes_count": plays // 30,
+        "comment_count": plays // 200,
+        "reposts_count": reposts,
+        "public": True,
+        "urn": f"soundcloud:tracks:{track_id}",
+        "uri": f"https://api.soundcloud.com/tracks/{track_id}",
+    }
