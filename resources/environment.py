@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 
 from resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
+from resources.platform_api import PlatformAPI
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
 
@@ -56,6 +57,12 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             shuffle_partitions=int(environ.get("OFFBEAT_SHUFFLE_PARTITIONS", "8")),
             driver_memory=environ.get("OFFBEAT_SPARK_DRIVER_MEMORY", "4g"),
             checkpoint_dir=os.path.join(base, "spark-checkpoints"),
+        ),
+        "platform_api": PlatformAPI(
+            base_url=environ.get("OFFBEAT_API_BASE_URL", "http://127.0.0.1:8765"),
+            client_id=dg.EnvVar("OFFBEAT_CLIENT_ID"),
+            concurrency=int(environ.get("OFFBEAT_CRAWL_CONCURRENCY", "64")),
+            rate_limit_rps=float(environ.get("OFFBEAT_CRAWL_RATE_LIMIT_RPS", "0")),
         ),
         "warehouse": Warehouse(uri=environ.get("OFFBEAT_WAREHOUSE_URI", os.path.join(base, "warehouse"))),
     }

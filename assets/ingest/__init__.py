@@ -1,0 +1,1 @@
+"""Ingest domain: crawls and drops brought into the raw zone."""

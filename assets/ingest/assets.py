@@ -1,0 +1,290 @@
+"""Ingest assets: bring the platform's data into the raw zone (group ``ingest``)."""
+
+
+import asyncio
+import io
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from assets.ingest.catalog_landing import read_landing_file, split_catalog
+from assets.ingest.network_crawl import crawl_follow_graph, crawl_repost_timelines
+from assets.ingest.user_crawl import USER_STATUSES, crawl_range, read_range
+from assets.ingest.user_import import parse_csv_dump, parse_sql_dump, v1_to_raw_record
+from orchestration.partitions import (
+    artists,
+    catalog_days,
+    parse_user_range_key,
+    user_id_ranges,
+    user_range_key,
+)
+from resources.data_quality import Expectation, validate
+from resources.object_store import ObjectStore
+from resources.platform_api import PlatformAPI
+
+OWNERS = ["team:ingest"]
+USER_COUNT_FIELDS = (
+    "followers_count", "followings_count", "track_count", "likes_count", "playlist_count",
+    "reposts_count", "comments_count",
+)
+
+
+def _preview(df: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    return dg.MetadataValue.md(df.head(rows).astype(str).to_markdown(index=False) if len(df) else "_no rows_")
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------- catalog
+class RawCatalogConfig(dg.Config):
+    max_rejected_share: float = Field(
+        default=0.01, description="Above this share of rejected rows the day is a systemic failure (blocks downstream)."
+    )
+
+
+@dg.asset(
+    partitions_def=catalog_days,
+    group_name="ingest",
+    kinds={"pandas", "s3"},
+    owners=OWNERS,
+    check_specs=[
+        dg.AssetCheckSpec("catalog_contract", asset="raw_catalog", blocking=True,
+                          description="Accepted rows meet the catalog contract (great-expectations)."),
+        dg.AssetCheckSpec("rejected_share", asset="raw_catalog", blocking=True,
+                          description="Rejected rows stay under max_rejected_share; more is systemic."),
+    ],
+)
+def raw_catalog(context: dg.AssetExecutionContext, config: RawCatalogConfig, object_store: ObjectStore):
+    """A distributor's catalog drop for one day, validated: accepted tracks in the raw zone,
+    every rejected row in quarantine with the reason it broke the contract."""
+    day = context.partition_key
+    frames, unreadable = [], []
+    keys = list(object_store.list(f"landing/catalog/date={day}/"))
+    for key in keys:
+        try:
+            frame = read_landing_file(key, object_store.get_bytes(key))
+        except Exception as e:  # a file we cannot parse is kept in landing and reported
+            unreadable.append({"source_file": key, "reason": f"unreadable file: {type(e).__name__}: {e}"})
+            continue
+        frames.append(frame.assign(source_file=key))
+    if not keys:
+        context.log.warning(f"no landing files for {day}: the partition is empty")
+    landing = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"source_file": []})
+    accepted, rejected = split_catalog(landing, day)
+
+    object_store.delete_prefix(f"raw/catalog/date={day}/")  # re-running a day replaces it
+    object_store.put_bytes(f"raw/catalog/date={day}/part-00000.parquet", _parquet_bytes(accepted))
+    quarantine_key = f"quarantine/catalog/date={day}/rejected.jsonl.gz"
+    object_store.delete_prefix(f"quarantine/catalog/date={day}/")
+    quarantined = rejected.astype(object).where(rejected.notna(), None).to_dict("records") + unreadable
+    if quarantined:
+        object_store.write_jsonl_gz(quarantine_key, quarantined)
+
+    contract = validate(
+        accepted.assign(upload_day=accepted["uploaded_at"].dt.strftime("%Y-%m-%d") if len(accepted) else []),
+        [Expectation("ExpectColumnValuesToNotBeNull", {"column": c})
+         for c in ("track_id", "title", "album_id", "label_id", "uploaded_at")]
+        + [Expectation("ExpectColumnValuesToBeUnique", {"column": "track_id"}),
+           Expectation("ExpectColumnValuesToBeInSet", {"column": "upload_day", "value_set": [day]})],
+        suite_name="raw_catalog",
+    )
+    n_in = len(landing)
+    share = len(rejected) / n_in if n_in else 0.0
+    reasons = rejected["reason"].value_counts().to_dict() if len(rejected) else {}
+    if unreadable:
+        context.log.error(f"{len(unreadable)} landing files could not be read; see {quarantine_key}")
+    return dg.MaterializeResult(
+        metadata={
+            "input_rows": n_in,
+            "dagster/row_count": len(accepted),
+            "quarantined_rows": len(rejected),
+            "unreadable_files": len(unreadable),
+            "rejected_by_reason": reasons,
+            "landing_files": len(keys),
+            "preview": _preview(accepted),
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="catalog_contract", passed=contract.success, metadata=contract.metadata()),
+            dg.AssetCheckResult(
+                check_name="rejected_share",
+                passed=share <= config.max_rejected_share and not unreadable,
+                metadata={"rejected_share": round(share, 5), "limit": config.max_rejected_share,
+                          "unreadable_files": len(unreadable)},
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- users
+class RawUsersConfig(dg.Config):
+    chunk_size: int = Field(default=200, description="Ids per checkpoint file (a killed crawl resumes per chunk).")
+    chunks_in_flight: int = Field(default=4, description="Chunks crawled concurrently.")
+    max_failed_share: float = Field(default=0.01, description="Above this share of failed ids the crawl blocks downstream.")
+
+
+def users_frame(records: list[dict]) -> pd.DataFrame:
+    """Flat view of raw user records for checks: id, status, and the user's counts."""
+    rows = []
+    for r in records:
+        user = r.get("user") or {}
+        rows.append({"id": r["id"], "status": r["status"], **{f: user.get(f) for f in USER_COUNT_FIELDS}})
+    return pd.DataFrame(rows, columns=["id", "status", *USER_COUNT_FIELDS])
+
+
+@dg.asset(
+    partitions_def=user_id_ranges,
+    group_name="ingest",
+    kinds={"python", "s3"},
+    owners=OWNERS,
+    check_specs=[
+        dg.AssetCheckSpec("one_record_per_id", asset="raw_users", blocking=True,
+                          description="Every id of the range has exactly one record with a valid status and counts."),
+        dg.AssetCheckSpec("failed_share", asset="raw_users", blocking=True,
+                          description="Ids that failed after retries stay under max_failed_share."),
+    ],
+)
+def raw_users(
+    context: dg.AssetExecutionContext, config: RawUsersConfig, object_store: ObjectStore, platform_api: PlatformAPI
+):
+    """Platform users of one id range as crawled from /users/{id} and their web profiles:
+    one record per id (fetched, gone or failed), the input of spam detection."""
+    key = context.partition_key
+    first, last = parse_user_range_key(key)
+    summary = asyncio.run(
+        crawl_range(object_store, platform_api.crawler(), key, first, last,
+                    chunk_size=config.chunk_size, chunks_in_flight=config.chunks_in_flight, log=context.log.info)
+    )
+    df = users_frame(read_range(object_store, key))
+    check = validate(
+        df,
+        [Expectation("ExpectTableRowCountToEqual", {"value": last - first + 1}),
+         Expectation("ExpectColumnValuesToBeUnique", {"column": "id"}),
+         Expectation("ExpectColumnValuesToBeBetween", {"column": "id", "min_value": first, "max_value": last}),
+         Expectation("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": list(USER_STATUSES)})]
+        + [Expectation("ExpectColumnValuesToBeBetween", {"column": f, "min_value": 0}) for f in USER_COUNT_FIELDS],
+        suite_name="raw_users",
+    )
+    counts = df["status"].value_counts().to_dict()
+    failed_share = counts.get("failed", 0) / len(df) if len(df) else 0.0
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(df),
+            "by_status": {s: int(counts.get(s, 0)) for s in USER_STATUSES},
+            "users_per_s": summary["users_per_s"],
+            "resumed_ids": summary["resumed"],
+            "requests": summary["crawl"]["requests"],
+            "retries": summary["crawl"]["retries"],
+            "responses_by_status": summary["crawl"]["responses_by_status"],
+            "preview": _preview(df[df["status"] == "fetched"]),
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="one_record_per_id", passed=check.success, metadata=check.metadata()),
+            dg.AssetCheckResult(check_name="failed_share", passed=failed_share <= config.max_failed_share,
+                                metadata={"failed_share": round(failed_share, 5), "limit": config.max_failed_share}),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- imports
+USER_DUMPS = "landing/user_dumps/"
+
+
+@dg.asset(group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
+def raw_user_imports(context: dg.AssetExecutionContext, object_store: ObjectStore):
+    """Users loaded from published dumps (the seed's MariaDB dump of v1 fields, or CSV) dropped
+    under landing/user_dumps/, mapped to api-v2 names in the raw-users layout."""
+    loaded, rejected, files = 0, 0, 0
+    imported_at = pd.Timestamp.now(tz="UTC").isoformat()
+    object_store.delete_prefix("quarantine/user_imports/")
+    for key in object_store.list(USER_DUMPS):
+        files += 1
+        name = key.rsplit("/", 1)[-1]
+        text = object_store.get_bytes(key).decode("utf-8", errors="replace")
+        if key.endswith(".sql"):
+            rows, rejects = parse_sql_dump(text)
+        elif key.endswith(".csv"):
+            rows, rejects = parse_csv_dump(text)
+        else:
+            rows, rejects = [], [{"raw": key, "reason": "unsupported dump type (expected .sql or .csv)"}]
+        records = [v1_to_raw_record(r, imported_at, source=key) for r in rows]
+        if records:
+            ids = [r["id"] for r in records]
+            first, last = min(ids), max(ids)
+            stem = name.rsplit(".", 1)[0]
+            out = f"raw/users/range={user_range_key(first, last)}/part-import-{stem}.jsonl.gz"
+            object_store.write_jsonl_gz(out, sorted(records, key=lambda r: r["id"]))
+            context.log.info(f"{key}: {len(records)} users -> {out}")
+        if rejects:
+            object_store.write_jsonl_gz(f"quarantine/user_imports/{name}.jsonl.gz",
+                                        [{**r, "source_file": key} for r in rejects])
+            context.log.warning(f"{key}: {len(rejects)} rows quarantined")
+        loaded += len(records)
+        rejected += len(rejects)
+    return dg.MaterializeResult(metadata={"dagster/row_count": loaded, "quarantined_rows": rejected, "files": files})
+
+
+# ---------------------------------------------------------------------------- artist networks
+class FollowGraphConfig(dg.Config):
+    hops: int = Field(default=1, description="Follow steps out from the artist (1 = direct followers/followings).")
+    page_size: int = Field(default=200, description="Items per page (1 gives an exact follow time per item).")
+    max_nodes: int = Field(default=20_000, description="Stop expanding once this many users are known.")
+
+
+@dg.asset(partitions_def=artists, group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
+def raw_follow_graph(context: dg.AssetExecutionContext, config: FollowGraphConfig,
+                     object_store: ObjectStore, platform_api: PlatformAPI):
+    """The follower network around one artist as an edge list with follow times and depth:
+    the input of bot and multi-follow detection."""
+    artist = int(context.partition_key)
+    prefix = f"raw/follow_graph/artist={artist}/"
+
+    async def run():
+        async with platform_api.crawler() as crawler:
+            result = await crawl_follow_graph(crawler, artist, hops=config.hops, page_size=config.page_size,
+                                              max_nodes=config.max_nodes, log=context.log.info)
+            return result, crawler.stats.as_metadata()
+
+    (edges, nodes), stats = asyncio.run(run())
+    object_store.delete_prefix(prefix)
+    object_store.write_jsonl_gz(prefix + "edges.jsonl.gz", edges)
+    object_store.write_jsonl_gz(prefix + "nodes.jsonl.gz", nodes)
+    failed = [n for n in nodes if n["error"]]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(edges), "nodes": len(nodes), "nodes_failed": len(failed),
+        "requests": stats["requests"], "retries": stats["retries"],
+        "preview": _preview(pd.DataFrame(edges)),
+    })
+
+
+class RepostTimelineConfig(dg.Config):
+    page_size: int = Field(default=1, description="Reposters per page; 1 recovers every repost time (seed 001).")
+
+
+@dg.asset(partitions_def=artists, group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
+def raw_repost_timelines(context: dg.AssetExecutionContext, config: RepostTimelineConfig,
+                         object_store: ObjectStore, platform_api: PlatformAPI):
+    """Every track of one artist with who reposted it and when: the timelines in which
+    "mavens" and coordinated repost bursts show up."""
+    artist = int(context.partition_key)
+    prefix = f"raw/repost_timelines/artist={artist}/"
+
+    async def run():
+        async with platform_api.crawler() as crawler:
+            result = await crawl_repost_timelines(crawler, artist, page_size=config.page_size, log=context.log.info)
+            return result, crawler.stats.as_metadata()
+
+    (tracks, reposts), stats = asyncio.run(run())
+    object_store.delete_prefix(prefix)
+    object_store.write_jsonl_gz(prefix + "tracks.jsonl.gz", tracks)
+    object_store.write_jsonl_gz(prefix + "reposts.jsonl.gz", reposts)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(reposts), "tracks": len(tracks),
+        "tracks_failed": sum(1 for t in tracks if t.get("error")),
+        "requests": stats["requests"], "retries": stats["retries"],
+        "preview": _preview(pd.DataFrame(reposts)),
+    })

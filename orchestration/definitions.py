@@ -1,0 +1,31 @@
+"""The code location: every asset, check, job, schedule, sensor and resource of Offbeat."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+
+from assets.ingest import assets as ingest_assets
+from orchestration import jobs, schedules, sensors
+from resources.environment import build_resources
+
+ASSET_MODULES = [ingest_assets]
+
+
+def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
+    """Definitions with resources chosen from ``environ`` (default: the process environment)."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        jobs=[jobs.catalog_daily_job, jobs.user_crawl_job, jobs.artist_crawl_job],
+        schedules=[schedules.catalog_daily_schedule, schedules.weekly_artist_crawl_refresh,
+                   schedules.weekly_user_crawl_refresh],
+        sensors=[sensors.landing_catalog_sensor, sensors.artist_watchlist_sensor],
+        resources=build_resources(environ),
+        # One process per run: the Spark session is started once and shared by all assets.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()
