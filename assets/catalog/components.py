@@ -31,7 +31,9 @@ from pyspark.sql import functions as F
 
 def _canonical(edges: DataFrame) -> DataFrame:
     return (
-        edges.where(F.col("src").isNotNull() & F.col("dst").isNotNull() & (F.col("src") != F.col("dst")))
+        edges.where(
+            F.col("src").isNotNull() & F.col("dst").isNotNull() & (F.col("src") != F.col("dst"))
+        )
         .select(F.greatest("src", "dst").alias("hi"), F.least("src", "dst").alias("lo"))
         .distinct()
     )
@@ -54,7 +56,11 @@ def large_star(e: DataFrame) -> DataFrame:
 def small_star(e: DataFrame) -> DataFrame:
     """Each node and its smaller neighbours become a star around the smallest of them."""
     mins = _min_smaller_neighbour(e)
-    moved = e.join(mins, "hi").where(F.col("lo") != F.col("m")).select(F.col("lo").alias("hi"), F.col("m").alias("lo"))
+    moved = (
+        e.join(mins, "hi")
+        .where(F.col("lo") != F.col("m"))
+        .select(F.col("lo").alias("hi"), F.col("m").alias("lo"))
+    )
     hooked = mins.select("hi", F.col("m").alias("lo"))
     return moved.unionByName(hooked).distinct()
 
@@ -63,8 +69,10 @@ def _is_star_forest(e: DataFrame) -> bool:
     roles = e.select(F.col("hi").alias("n"), F.lit(1).alias("h"), F.lit(0).alias("l")).unionByName(
         e.select(F.col("lo").alias("n"), F.lit(0).alias("h"), F.lit(1).alias("l"))
     )
-    bad = roles.groupBy("n").agg(F.sum("h").alias("h"), F.sum("l").alias("l")).where(
-        (F.col("h") > 1) | ((F.col("h") > 0) & (F.col("l") > 0))
+    bad = (
+        roles.groupBy("n")
+        .agg(F.sum("h").alias("h"), F.sum("l").alias("l"))
+        .where((F.col("h") > 1) | ((F.col("h") > 0) & (F.col("l") > 0)))
     )
     return bad.isEmpty()
 
@@ -114,10 +122,9 @@ def connected_components(
         e = nxt
     if stats is not None:
         stats.update(rounds=rounds, checkpoints=checkpoints)
-    result = (
-        nodes.join(e.select(F.col("hi").alias("node"), F.col("lo").alias("root")), "node", "left")
-        .select("node", F.coalesce(F.col("root"), F.col("node")).alias("component"))
-    )
+    result = nodes.join(
+        e.select(F.col("hi").alias("node"), F.col("lo").alias("root")), "node", "left"
+    ).select("node", F.coalesce(F.col("root"), F.col("node")).alias("component"))
     # Materialise before releasing the last persisted round.
     result = _truncate(result)
     if persisted is not None:

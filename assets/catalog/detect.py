@@ -25,7 +25,9 @@ def detect(
     network_summary for a catalog DataFrame (the raw_catalog contract columns)."""
     fingerprints = track_fingerprints(tracks_df, rules)
     reuse = label_reuse(fingerprints, rules)
-    similarity = label_similarity(flagged_label_sets(fingerprints, reuse), rules.similarity_threshold)
+    similarity = label_similarity(
+        flagged_label_sets(fingerprints, reuse), rules.similarity_threshold
+    )
     networks = fraud_networks(similarity, checkpoint_every=checkpoint_every)
     return {
         "track_fingerprints": fingerprints,

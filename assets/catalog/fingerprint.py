@@ -42,13 +42,21 @@ from assets.catalog.reference import SPLIT_SCRIPT_RANGES, CatalogRules
 
 DEFAULT_RULES = CatalogRules()
 
-EXCLUSION_REASONS = ("non_music", "allowlisted_label", "major_distributor", "exempt_genre", "short_title")
+EXCLUSION_REASONS = (
+    "non_music",
+    "allowlisted_label",
+    "major_distributor",
+    "exempt_genre",
+    "short_title",
+)
 
 # Everything Python's str.isspace() accepts (all of it below U+3001), for str.strip().
 _PY_WHITESPACE = "".join(f"\\x{{{c:X}}}" for c in range(0x3001) if chr(c).isspace())
 _STRIP_PATTERN = f"^[{_PY_WHITESPACE}]+|[{_PY_WHITESPACE}]+$"
 _NOT_LNM_PATTERN = r"[^\p{L}\p{N}\p{M}]"
-_SPLIT_PATTERN = "([" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in SPLIT_SCRIPT_RANGES) + "])"
+_SPLIT_PATTERN = (
+    "([" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in SPLIT_SCRIPT_RANGES) + "])"
+)
 
 
 def _as_col(col: Column | str) -> Column:
@@ -86,7 +94,9 @@ def fingerprint_column(title: Column | str) -> Column:
 
 def normalized_column(value: Column | str) -> Column:
     """``reference._norm``: strip Python white space, then case fold; null -> ''."""
-    stripped = F.regexp_replace(F.coalesce(_as_col(value).cast("string"), F.lit("")), _STRIP_PATTERN, "")
+    stripped = F.regexp_replace(
+        F.coalesce(_as_col(value).cast("string"), F.lit("")), _STRIP_PATTERN, ""
+    )
     return casefold_column(stripped)
 
 
@@ -122,7 +132,9 @@ def track_fingerprints(tracks_df: DataFrame, rules: CatalogRules = DEFAULT_RULES
         F.col("album_id").cast("string").alias("album_id"),
         F.array_join(tokens, " ").alias("fingerprint"),
         F.size(tokens).alias("token_count"),
-        F.date_from_unix_date(F.floor(epoch / 86400).cast("int")).cast("string").alias("upload_date"),
+        F.date_from_unix_date(F.floor(epoch / 86400).cast("int"))
+        .cast("string")
+        .alias("upload_date"),
         F.col("title"),
         F.col("label_name"),
         F.col("distributor"),

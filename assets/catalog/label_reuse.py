@@ -37,11 +37,15 @@ def _reuse_stats(tracks: DataFrame, rules: CatalogRules) -> DataFrame:
         # struct(): a null album_id is one album, like Python's set() of album ids.
         F.countDistinct(F.struct("album_id")).alias("fp_albums"),
     )
-    reused = per_fp.withColumn("reused", F.col("fp_albums") >= F.lit(rules.min_albums_per_fingerprint))
+    reused = per_fp.withColumn(
+        "reused", F.col("fp_albums") >= F.lit(rules.min_albums_per_fingerprint)
+    )
     fp_stats = reused.groupBy("label_id").agg(
         F.count(F.lit(1)).alias("fingerprints"),
         F.sum(F.col("reused").cast("long")).alias("reused_fingerprints"),
-        F.sum(F.when(F.col("reused"), F.col("fp_tracks")).otherwise(F.lit(0))).alias("reused_tracks"),
+        F.sum(F.when(F.col("reused"), F.col("fp_tracks")).otherwise(F.lit(0))).alias(
+            "reused_tracks"
+        ),
     )
     label_stats = tracks.groupBy("label_id").agg(
         F.max("label_name").alias("label_name"),
@@ -85,8 +89,14 @@ def reasons_column(rules: CatalogRules, prefix_if_flagged: str = "flagged") -> C
     ratio_txt_ok = F.concat(F.lit("reuse ratio "), ratio, F.lit(f" >= {r_min}"))
     ratio_txt_bad = F.concat(F.lit("reuse ratio "), ratio, F.lit(f" < {r_min}"))
     return (
-        F.when(count_ok & ratio_ok, F.concat(F.lit(f"{prefix_if_flagged}: "), count_txt_ok, F.lit(" and "), ratio_txt_ok))
-        .when(~count_ok & ~ratio_ok, F.concat(F.lit("not flagged: "), count_txt_bad, F.lit("; "), ratio_txt_bad))
+        F.when(
+            count_ok & ratio_ok,
+            F.concat(F.lit(f"{prefix_if_flagged}: "), count_txt_ok, F.lit(" and "), ratio_txt_ok),
+        )
+        .when(
+            ~count_ok & ~ratio_ok,
+            F.concat(F.lit("not flagged: "), count_txt_bad, F.lit("; "), ratio_txt_bad),
+        )
         .when(~count_ok, F.concat(F.lit("not flagged: "), count_txt_bad))
         .otherwise(F.concat(F.lit("not flagged: "), ratio_txt_bad))
     )

@@ -30,7 +30,9 @@ from assets.catalog.components import connected_components
 TOP_TITLES = 5
 
 
-def fraud_networks(similarity_df: DataFrame, *, checkpoint_every: int = 4, stats: dict | None = None) -> DataFrame:
+def fraud_networks(
+    similarity_df: DataFrame, *, checkpoint_every: int = 4, stats: dict | None = None
+) -> DataFrame:
     """(network_id, label_id) from ``label_similarity`` edges (label_a, label_b)."""
     edges = similarity_df.select(F.col("label_a").alias("src"), F.col("label_b").alias("dst"))
     comps = connected_components(edges, checkpoint_every=checkpoint_every, stats=stats)
@@ -48,7 +50,8 @@ def network_summary(
     top_titles, dominant_genre, upload_synchrony, member_labels, tracks, top_titles_labels."""
     members = networks_df.select("network_id", "label_id")
     labels = members.groupBy("network_id").agg(
-        F.count(F.lit(1)).alias("labels"), F.array_sort(F.collect_list("label_id")).alias("member_labels")
+        F.count(F.lit(1)).alias("labels"),
+        F.array_sort(F.collect_list("label_id")).alias("member_labels"),
     )
     edge_stats = (
         similarity_df.join(members.withColumnRenamed("label_id", "label_a"), "label_a")
@@ -65,7 +68,9 @@ def network_summary(
         .join(F.broadcast(members), "label_id")
     )
 
-    fp_labels = tracks.groupBy("network_id", "fingerprint").agg(F.countDistinct("label_id").alias("n"))
+    fp_labels = tracks.groupBy("network_id", "fingerprint").agg(
+        F.countDistinct("label_id").alias("n")
+    )
     rank = Window.partitionBy("network_id").orderBy(F.col("n").desc(), F.col("fingerprint").asc())
     top = (
         fp_labels.withColumn("r", F.row_number().over(rank))
@@ -92,11 +97,15 @@ def network_summary(
     per_hour = (
         tracks.where(F.col("upload_hour").isNotNull())
         .groupBy("network_id", "upload_hour")
-        .agg(F.countDistinct("label_id").alias("hour_labels"), F.count(F.lit(1)).alias("hour_tracks"))
+        .agg(
+            F.countDistinct("label_id").alias("hour_labels"), F.count(F.lit(1)).alias("hour_tracks")
+        )
     )
     synchrony = per_hour.groupBy("network_id").agg(
         (
-            F.sum(F.when(F.col("hour_labels") >= 2, F.col("hour_tracks")).otherwise(F.lit(0))).cast("double")
+            F.sum(F.when(F.col("hour_labels") >= 2, F.col("hour_tracks")).otherwise(F.lit(0))).cast(
+                "double"
+            )
             / F.sum("hour_tracks").cast("double")
         ).alias("upload_synchrony")
     )

@@ -68,9 +68,11 @@ def _dec(value: int | Column) -> Column:
 
 
 def _sets_with_sizes(label_sets_df: DataFrame) -> DataFrame:
-    sets = label_sets_df.select("label_id", "fingerprint").where(
-        F.col("label_id").isNotNull() & F.col("fingerprint").isNotNull()
-    ).distinct()
+    sets = (
+        label_sets_df.select("label_id", "fingerprint")
+        .where(F.col("label_id").isNotNull() & F.col("fingerprint").isNotNull())
+        .distinct()
+    )
     sizes = sets.groupBy("label_id").agg(F.count(F.lit(1)).alias("size"))
     return sets, sizes
 
@@ -100,8 +102,12 @@ def _candidates(label_sets_df: DataFrame, threshold: float):
     num, den = frac.numerator, frac.denominator
     sets, sizes = _sets_with_sizes(label_sets_df)
     prefix = _prefixes(sets, sizes, frac)
-    a = prefix.select(F.col("label_id").alias("label_a"), "fingerprint", F.col("size").alias("size_a"))
-    b = prefix.select(F.col("label_id").alias("label_b"), "fingerprint", F.col("size").alias("size_b"))
+    a = prefix.select(
+        F.col("label_id").alias("label_a"), "fingerprint", F.col("size").alias("size_a")
+    )
+    b = prefix.select(
+        F.col("label_id").alias("label_b"), "fingerprint", F.col("size").alias("size_b")
+    )
     small = F.least(F.col("size_a"), F.col("size_b"))
     large = F.greatest(F.col("size_a"), F.col("size_b"))
     candidates = (
@@ -168,11 +174,15 @@ def seed_self_join_similarity(label_sets_df: DataFrame, threshold: float = 0.8) 
     )
     pairs = shared.join(
         sizes.select(F.col("label_id").alias("label_a"), F.col("size").alias("size_a")), "label_a"
-    ).join(sizes.select(F.col("label_id").alias("label_b"), F.col("size").alias("size_b")), "label_b")
+    ).join(
+        sizes.select(F.col("label_id").alias("label_b"), F.col("size").alias("size_b")), "label_b"
+    )
     return _finish(pairs, frac.numerator, frac.denominator)
 
 
-def candidate_pair_counts(label_sets_df: DataFrame, threshold: float = 0.8, *, seed_pairs: bool = True) -> dict:
+def candidate_pair_counts(
+    label_sets_df: DataFrame, threshold: float = 0.8, *, seed_pairs: bool = True
+) -> dict:
     """Candidate counts of both methods, for the benchmark.
 
     ``seed_join_rows``: rows the seed's self-join materialises (sum over fingerprints of
@@ -183,11 +193,15 @@ def candidate_pair_counts(label_sets_df: DataFrame, threshold: float = 0.8, *, s
     """
     sets, candidates, frac = _candidates(label_sets_df, threshold)
     doc_freq = sets.groupBy("fingerprint").agg(F.count(F.lit(1)).alias("k"))
-    seed_rows = doc_freq.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
+    seed_rows = (
+        doc_freq.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
+    )
     sets2, sizes = _sets_with_sizes(label_sets_df)
     prefix = _prefixes(sets2, sizes, frac)
     prefix_df = prefix.groupBy("fingerprint").agg(F.count(F.lit(1)).alias("k"))
-    prefix_rows = prefix_df.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
+    prefix_rows = (
+        prefix_df.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
+    )
     out = {
         "seed_join_rows": int(seed_rows),
         "prefix_join_rows": int(prefix_rows),
@@ -197,6 +211,10 @@ def candidate_pair_counts(label_sets_df: DataFrame, threshold: float = 0.8, *, s
         a = sets.select(F.col("label_id").alias("label_a"), "fingerprint")
         b = sets.select(F.col("label_id").alias("label_b"), "fingerprint")
         out["seed_candidate_pairs"] = (
-            a.join(b, "fingerprint").where(F.col("label_a") < F.col("label_b")).select("label_a", "label_b").distinct().count()
+            a.join(b, "fingerprint")
+            .where(F.col("label_a") < F.col("label_b"))
+            .select("label_a", "label_b")
+            .distinct()
+            .count()
         )
     return out
