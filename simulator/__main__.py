@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write landing/catalog/date=YYYY-MM-DD/part-NNNNN.(parquet|csv) with planted fraud.")
     c.add_argument("--seed", type=int, default=2, help="catalog seed (default 2)")
     c.add_argument("--days", type=_positive_int, required=True, help="number of upload days")
-    c.add_argument("--tracks-per-day", type=_positive_int, required=True, help="rows per day (approximate, >= 200)")
+    c.add_argument("--tracks-per-day", type=_positive_int, required=True, help="rows per day (approximate; days x tracks-per-day must be >= 4000)")
     c.add_argument("--start-date", type=_date, default=dt.date(2024, 1, 1), help="first upload day YYYY-MM-DD (default 2024-01-01)")
     c.add_argument("--out", required=True, help="local directory (object-store root) or s3://bucket/prefix (endpoint from OFFBEAT_S3_ENDPOINT_URL)")
     c.add_argument("--format", choices=("parquet", "csv", "mixed"), default="mixed", help="file format; mixed alternates per day (default mixed)")
