@@ -135,7 +135,8 @@ class _Builder:
                 pos = [r.randint(0, small) for _ in range(k)]
             else:
                 core = max(2, k // 2)
-                pos = [r.randint(0, small) for _ in range(core)] + [small + j * step for j in range(1, k - core + 1)]
+                pos = [r.randint(0, small) for _ in range(core)]
+                pos += [max(pos) + j * step for j in range(1, k - core + 1)]
             library = tx.unique_titles(r, script, w + max(pos), self.used_fps)
             sets = [frozenset(fingerprint(" ".join(t)) for t in library[p : p + w]) for p in pos]
             _check_connected(sets)
