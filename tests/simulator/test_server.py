@@ -1,0 +1,175 @@
+"""The api-v2 server over real HTTP: endpoints, pagination, errors, determinism."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from simulator import graph, population
+from simulator.testing import running_simulator
+from tests.simulator.conftest import SEED, USERS, get
+
+
+def _first(cls: str, start: int = 1) -> int:
+    return next(i for i in range(start, USERS) if population.user_class(SEED, i) == cls)
+
+
+def walk(client, url: str, limit: int) -> tuple[list[dict], list[int]]:
+    """All items of a collection via next_href (client_id added back); and the offsets seen."""
+    items, offsets = [], []
+    r = get(client, url, limit=limit)
+    while True:
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(page) == {"collection", "next_href"}
+        assert len(page["collection"]) <= min(limit, 200)
+        items += page["collection"]
+        nxt = page["next_href"]
+        if nxt is None:
+            return items, offsets
+        assert "client_id" not in nxt and nxt.startswith(url.split("/users")[0].split("/tracks")[0])
+        offsets.append(int(parse_qs(urlparse(nxt).query)["offset"][0]))
+        r = client.get(nxt + "&client_id=test")
+
+
+def test_user_shape_matches_fixture(sim_url, client, shared_dir):
+    fixture = json.load(open(f"{shared_dir}/fixtures/api-v2/user.json"))
+    uid = _first("fan")
+    r = get(client, f"{sim_url}/users/{uid}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    user = r.json()
+    assert set(fixture) - {"visuals"} <= set(user)
+    assert user["id"] == uid and user["kind"] == "user" and user["urn"] == f"soundcloud:users:{uid}"
+    assert user == population.user(SEED, uid, USERS)
+
+
+def test_web_profiles(sim_url, client):
+    porn = _first("spam_porn")
+    profiles = get(client, f"{sim_url}/users/{porn}/web-profiles").json()
+    assert profiles and all(set(p) == {"url", "network", "title", "username"} for p in profiles)
+    assert get(client, f"{sim_url}/users/{_first('dead')}/web-profiles").status_code == 404
+
+
+def test_401_and_404(sim_url, client):
+    assert client.get(f"{sim_url}/users/{_first('fan')}").status_code == 401
+    assert client.get(f"{sim_url}/users/{_first('fan')}", params={"client_id": ""}).status_code == 401
+    assert get(client, f"{sim_url}/users/{_first('dead')}").status_code == 404
+    assert get(client, f"{sim_url}/users/{USERS + 1}").status_code == 404
+    assert get(client, f"{sim_url}/users/abc").status_code == 404
+    assert get(client, f"{sim_url}/nothing").status_code == 404
+    assert get(client, f"{sim_url}/users/{_first('dead')}/followers").status_code == 404
+    assert get(client, f"{sim_url}/tracks/1/reposters").status_code == 404
+    assert get(client, f"{sim_url}/users/{_first('fan')}/followers", limit="x").status_code == 400
+
+
+def test_followers_pagination_with_multi_follow(sim_url, client):
+    # an artist targeted by a multi-follow bot
+    bot = _first("bot_multifollow", 100)
+    target = graph._block_extras(SEED, bot // population.BLOCK)[0][bot][0][1]  # one of its multi-follow targets
+    items, offsets = walk(client, f"{sim_url}/users/{target}/followers", limit=37)
+    ids = [u["id"] for u in items]
+    expected = graph.followers(SEED, target, USERS)
+    assert ids == [i for _, i in expected]
+    assert offsets == sorted(offsets, reverse=True) and len(set(offsets)) == len(offsets)
+    times = [t for t, _ in expected]
+    assert all(a > b for a, b in zip(times, times[1:], strict=False))
+    dups = {i for i in ids if ids.count(i) > 1}
+    assert bot in dups and dups <= {i for i in dups if population.user_class(SEED, i) == "bot_multifollow"}
+    assert get(client, f"{sim_url}/users/{target}").json()["followers_count"] == len(ids)
+
+
+def test_limit_caps_at_200_and_limit_1_recovers_times(sim_url, client):
+    star = _first("superstar")
+    page = get(client, f"{sim_url}/users/{star}/followers", limit=1000).json()
+    assert len(page["collection"]) == 200
+    expected = graph.followers(SEED, star, USERS)
+    r = get(client, f"{sim_url}/users/{star}/followers", limit=1)
+    for t, uid in expected[:5]:
+        page = r.json()
+        assert page["collection"][0]["id"] == uid
+        assert int(parse_qs(urlparse(page["next_href"]).query)["offset"][0]) == t
+        r = client.get(page["next_href"] + "&client_id=test")
+
+
+def test_graph_is_consistent_over_http(sim_url, client):
+    musician = _first("regular_musician", 500)
+    followers, _ = walk(client, f"{sim_url}/users/{musician}/followers", limit=200)
+    for f in followers[:15]:
+        followings, _ = walk(client, f"{sim_url}/users/{f['id']}/followings", limit=200)
+        assert musician in {u["id"] for u in followings}
+
+
+def test_follow_farm_lockstep():
+    farm = _first("follow_farm")
+    members = population_ids("follow_farm", farm // population.BLOCK)
+    out = graph._block_extras(SEED, farm // population.BLOCK)[0]
+    targets = {}
+    for m in members:
+        for t, a in out[m]:
+            targets.setdefault(a, []).append(t)
+    assert len(targets) >= 5
+    for a, ts in targets.items():
+        assert len(ts) == len(members) and max(ts) - min(ts) <= 600_000
+        assert set(members) <= {f for _, f in graph.followers(SEED, a, USERS)}
+
+
+def population_ids(cls: str, block: int) -> list[int]:
+    first = block * population.BLOCK
+    return [i for i in range(max(1, first), min(USERS, first + population.BLOCK)) if population.user_class(SEED, i) == cls]
+
+
+def test_tracks_and_reposters_with_maven_burst(sim_url, client):
+    # a superstar whose track was reposted by a maven
+    for star in (i for i in range(1, USERS) if population.user_class(SEED, i) == "superstar"):
+        tracks, _ = walk(client, f"{sim_url}/users/{star}/tracks", limit=200)
+        assert len(tracks) == population.track_count(SEED, star)
+        assert all(t["kind"] == "track" and t["user_id"] == star for t in tracks)
+        for tr in tracks:
+            reposters, _ = walk(client, f"{sim_url}/tracks/{tr['id']}/reposters", limit=50)
+            assert len(reposters) == tr["reposts_count"]
+            ids = [u["id"] for u in reposters]
+            assert len(ids) == len(set(ids))
+            times = dict((u, t) for t, u in graph.reposters(SEED, tr["id"], USERS))
+            mavens = [u for u in ids if population.user_class(SEED, u) == "maven"]
+            for m in mavens:
+                mfollowers = {f for _, f in graph.followers(SEED, m, USERS)}
+                burst = [u for u in ids if u in mfollowers and 0 <= times[u] - times[m] <= 3_600_000]
+                if len(burst) >= 3:
+                    return
+    raise AssertionError("no maven burst found")
+
+
+def test_next_href_absent_on_last_page(sim_url, client):
+    fan = next(i for i in range(1, USERS) if population.user_class(SEED, i) == "fan"
+               and 0 < population.user(SEED, i, USERS)["followings_count"] < 50)
+    page = get(client, f"{sim_url}/users/{fan}/followings").json()
+    assert page["next_href"] is None and len(page["collection"]) > 0
+
+
+def test_same_seed_same_bytes(sim_url, client):
+    star = _first("superstar")
+    paths = [f"/users/{i}" for i in range(1, 40)] + [f"/users/{star}/followers", f"/users/{star}/tracks",
+                                                     f"/users/{_first('spam_porn')}/web-profiles"]
+    with running_simulator(seed=SEED, users=USERS) as other:
+        for p in paths:
+            a = get(client, sim_url + p)
+            b = get(client, other + p)
+            assert a.status_code == b.status_code
+            assert a.content.replace(sim_url.encode(), b"BASE") == b.content.replace(other.encode(), b"BASE"), p
+        with running_simulator(seed=SEED + 1, users=USERS) as third:
+            assert any(get(client, sim_url + p).content != get(client, third + p).content for p in paths[:10])
+
+
+def test_kill_and_restart_same_port():
+    with running_simulator(seed=SEED, users=100) as url:
+        assert httpx.get(f"{url}/users/1", params={"client_id": "x"}).status_code in (200, 404)
+        url.kill()
+        try:
+            httpx.get(f"{url}/users/1", params={"client_id": "x"}, timeout=2)
+            raise AssertionError("server still up")
+        except httpx.TransportError:
+            pass
+        assert url.restart() == url
+        assert httpx.get(f"{url}/users/1", params={"client_id": "x"}).status_code in (200, 404)
