@@ -136,7 +136,7 @@ def test_synchronized_bursts(local_rows):
     truth = catalog_truth(**ARGS)
     net = {lab["label_id"]: lab["network_id"] for lab in truth.labels if lab["network_id"]}
     hours = defaultdict(set)
-    for key, _, rec in local_rows:
+    for _key, _, rec in local_rows:
         if rec["label_id"] in net:
             ts = dt.datetime.fromisoformat(rec["uploaded_at"].replace("Z", "+00:00")).astimezone(dt.UTC)
             hours[(net[rec["label_id"]], ts.date())].add(ts.hour)
