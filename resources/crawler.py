@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
+POOL_SIZE = 8  # connections per httpx client
 
 
 class PlatformAuthError(RuntimeError):
@@ -135,21 +136,33 @@ class Crawler:
         self._storm_level = 0
         self._rng = random.Random(seed)
         self.stats = CrawlStats()
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._turn = 0
 
     async def __aenter__(self) -> Crawler:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout_s),
-            limits=httpx.Limits(
-                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
-            ),
-            headers={"Accept": "application/json", "User-Agent": "offbeat-crawler/0.1"},
-        )
+        # httpcore's pool does work proportional to its size on every request, so many
+        # connections are spread over several small pools, used in turn.
+        pools = max(1, -(-self.concurrency // POOL_SIZE))
+        per_pool = -(-self.concurrency // pools)
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout_s),
+                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                headers={"Accept": "application/json", "User-Agent": "offbeat-crawler/0.1"},
+                trust_env=False,
+            )
+            for _ in range(pools)
+        ]
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
+        self._clients = []
+
+    def _next_client(self) -> httpx.AsyncClient:
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
     # ---- helpers ------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -188,7 +201,7 @@ class Crawler:
     # ---- the one request loop -----------------------------------------------------
     async def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> FetchResult:
         """GET with retries; ``ok`` (parsed JSON), ``gone`` (404) or ``failed`` (last error)."""
-        assert self._client is not None, "use 'async with Crawler(...)'"
+        assert self._clients, "use 'async with Crawler(...)'"
         url = self._url(path_or_url, params)
         error, status = "not attempted", None
         for attempt in range(self.max_retries + 1):
@@ -200,7 +213,7 @@ class Crawler:
             async with self._sem:
                 self.stats.requests += 1
                 try:
-                    resp = await self._client.get(url)
+                    resp = await self._next_client().get(url)
                 except httpx.TimeoutException as e:
                     error, status = f"timeout ({type(e).__name__})", None
                 except httpx.TransportError as e:  # dropped connection, protocol error
