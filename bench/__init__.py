@@ -1,0 +1,1 @@
+"""Benchmarks with baselines, run on demand (``python -m bench [name]``), not in CI."""
