@@ -29,50 +29,70 @@ from assets.catalog.reference import CatalogRules
 DEFAULT_RULES = CatalogRules()
 
 
-def _reuse_stats(tracks: DataFrame, rules: CatalogRules) -> DataFrame:
-    """label_id, label_name, albums, tracks, fingerprints, reused_fingerprints, reused_tracks,
-    reuse_ratio, flagged over the given (already filtered) tracks."""
+def _stats_both_modes(fingerprints_df: DataFrame, rules: CatalogRules) -> DataFrame:
+    """Per label, the reuse statistics with genre exemptions on (suffix ``_e``: the
+    contract) and off (suffix ``_i``), in one pass: two aggregations and one join.
+
+    Tracks eligible now are a subset of those eligible with genre exemptions off, so one
+    filter on ``eligible_ignoring_genre`` and conditional aggregates give both.
+    """
+    k = F.lit(rules.min_albums_per_fingerprint)
+    tracks = fingerprints_df.where(F.col("eligible_ignoring_genre"))
+    elig = F.col("eligible")
+    # struct(): a null album_id is one album, like Python's set() of album ids.
+    album = F.struct("album_id")
     per_fp = tracks.groupBy("label_id", "fingerprint").agg(
-        F.count(F.lit(1)).alias("fp_tracks"),
-        # struct(): a null album_id is one album, like Python's set() of album ids.
-        F.countDistinct(F.struct("album_id")).alias("fp_albums"),
+        F.count(F.when(elig, F.lit(1))).alias("n_e"),
+        F.countDistinct(F.when(elig, album)).alias("albums_e"),
+        F.count(F.lit(1)).alias("n_i"),
+        F.countDistinct(album).alias("albums_i"),
     )
-    reused = per_fp.withColumn(
-        "reused", F.col("fp_albums") >= F.lit(rules.min_albums_per_fingerprint)
-    )
-    fp_stats = reused.groupBy("label_id").agg(
-        F.count(F.lit(1)).alias("fingerprints"),
-        F.sum(F.col("reused").cast("long")).alias("reused_fingerprints"),
-        F.sum(F.when(F.col("reused"), F.col("fp_tracks")).otherwise(F.lit(0))).alias(
-            "reused_tracks"
+    fp_stats = per_fp.groupBy("label_id").agg(
+        F.count(F.when(F.col("n_e") > 0, F.lit(1))).alias("fingerprints_e"),
+        F.count(F.when(F.col("albums_e") >= k, F.lit(1))).alias("reused_fingerprints_e"),
+        F.sum(F.when(F.col("albums_e") >= k, F.col("n_e")).otherwise(F.lit(0))).alias(
+            "reused_tracks_e"
         ),
+        F.sum("n_e").alias("tracks_e"),
+        F.count(F.lit(1)).alias("fingerprints_i"),
+        F.count(F.when(F.col("albums_i") >= k, F.lit(1))).alias("reused_fingerprints_i"),
+        F.sum(F.when(F.col("albums_i") >= k, F.col("n_i")).otherwise(F.lit(0))).alias(
+            "reused_tracks_i"
+        ),
+        F.sum("n_i").alias("tracks_i"),
     )
+    exempt = F.col("exclusion_reason") == F.lit("exempt_genre")
     label_stats = tracks.groupBy("label_id").agg(
         F.max("label_name").alias("label_name"),
-        F.countDistinct(F.struct("album_id")).alias("albums"),
-        F.count(F.lit(1)).alias("tracks"),
+        F.countDistinct(F.when(elig, album)).alias("albums_e"),
+        F.countDistinct(album).alias("albums_i"),
+        F.count(F.when(exempt, F.lit(1))).alias("exempt_tracks"),
+        F.array_sort(F.collect_set(F.when(exempt, F.col("genre")))).alias("exempt_genres"),
     )
-    ratio = F.col("reused_tracks").cast("double") / F.col("tracks").cast("double")
-    return (
-        label_stats.join(fp_stats, "label_id", "inner")
-        .withColumn("reuse_ratio", ratio)
-        .withColumn(
-            "flagged",
-            (F.col("reused_fingerprints") >= F.lit(rules.min_reused_fingerprints))
-            & (F.col("reuse_ratio") >= F.lit(float(rules.min_reuse_ratio))),
+    out = label_stats.join(fp_stats, "label_id")
+    for m in ("e", "i"):
+        ratio = F.col(f"reused_tracks_{m}").cast("double") / F.col(f"tracks_{m}").cast("double")
+        out = out.withColumn(
+            f"reuse_ratio_{m}", F.when(F.col(f"tracks_{m}") > 0, ratio)
+        ).withColumn(
+            f"flagged_{m}",
+            (F.col(f"tracks_{m}") > 0)
+            & (F.col(f"reused_fingerprints_{m}") >= F.lit(rules.min_reused_fingerprints))
+            & (F.col(f"reuse_ratio_{m}") >= F.lit(float(rules.min_reuse_ratio))),
         )
-        .select(
-            "label_id",
-            "label_name",
-            F.col("albums").cast("long").alias("albums"),
-            F.col("tracks").cast("long").alias("tracks"),
-            F.col("fingerprints").cast("long").alias("fingerprints"),
-            F.col("reused_fingerprints").cast("long").alias("reused_fingerprints"),
-            F.col("reused_tracks").cast("long").alias("reused_tracks"),
-            "reuse_ratio",
-            "flagged",
-        )
-    )
+    return out
+
+
+def _mode_columns(m: str) -> list[Column]:
+    return [
+        F.col("label_id"),
+        F.col("label_name"),
+        F.col(f"albums_{m}").cast("long").alias("albums"),
+        F.col(f"tracks_{m}").cast("long").alias("tracks"),
+        F.col(f"fingerprints_{m}").cast("long").alias("fingerprints"),
+        F.col(f"reused_fingerprints_{m}").cast("long").alias("reused_fingerprints"),
+        F.col(f"reuse_ratio_{m}").alias("reuse_ratio"),
+    ]
 
 
 def reasons_column(rules: CatalogRules, prefix_if_flagged: str = "flagged") -> Column:
@@ -102,40 +122,30 @@ def reasons_column(rules: CatalogRules, prefix_if_flagged: str = "flagged") -> C
     )
 
 
-def _ignoring_genre(fingerprints_df: DataFrame, rules: CatalogRules) -> DataFrame:
-    return _reuse_stats(fingerprints_df.filter(F.col("eligible_ignoring_genre")), rules)
-
-
 def label_reuse(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES) -> DataFrame:
     """The ``label_reuse`` table from ``track_fingerprints`` rows (eligible ones are used).
 
     Columns: label_id, label_name, albums, tracks, fingerprints, reused_fingerprints,
     reuse_ratio, flagged (contract), reused_tracks, reasons, exempt_would_flag.
     """
-    stats = _reuse_stats(fingerprints_df.filter(F.col("eligible")), rules)
-    ignoring = _ignoring_genre(fingerprints_df, rules).select(
-        "label_id", F.col("flagged").alias("flagged_ignoring_genre")
-    )
-    return (
-        stats.join(ignoring, "label_id", "left")
-        .withColumn("reasons", reasons_column(rules))
-        .withColumn(
-            "exempt_would_flag",
-            ~F.col("flagged") & F.coalesce(F.col("flagged_ignoring_genre"), F.lit(False)),
-        )
-        .select(
-            "label_id",
-            "label_name",
-            "albums",
-            "tracks",
-            "fingerprints",
-            "reused_fingerprints",
-            "reuse_ratio",
-            "flagged",
-            "reused_tracks",
-            "reasons",
-            "exempt_would_flag",
-        )
+    stats = _stats_both_modes(fingerprints_df, rules).where(F.col("tracks_e") > 0)
+    return stats.select(
+        *_mode_columns("e"),
+        F.col("flagged_e").alias("flagged"),
+        F.col("reused_tracks_e").cast("long").alias("reused_tracks"),
+        F.col("flagged_i").alias("flagged_ignoring_genre"),
+    ).select(
+        "label_id",
+        "label_name",
+        "albums",
+        "tracks",
+        "fingerprints",
+        "reused_fingerprints",
+        "reuse_ratio",
+        "flagged",
+        "reused_tracks",
+        reasons_column(rules).alias("reasons"),
+        (~F.col("flagged") & F.col("flagged_ignoring_genre")).alias("exempt_would_flag"),
     )
 
 
@@ -147,34 +157,13 @@ def exempt_would_flag(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_
     (the label's tracks excluded only for their genre), exempt_genres (sorted distinct
     genres of those, as written), eligible_tracks (tracks eligible now), reasons.
     """
-    ignoring = _ignoring_genre(fingerprints_df, rules).filter(F.col("flagged"))
-    per_label = fingerprints_df.groupBy("label_id").agg(
-        F.sum(F.col("eligible").cast("long")).alias("eligible_tracks"),
-        F.sum((F.col("exclusion_reason") == "exempt_genre").cast("long")).alias("exempt_tracks"),
-        F.array_sort(
-            F.collect_set(F.when(F.col("exclusion_reason") == "exempt_genre", F.col("genre")))
-        ).alias("exempt_genres"),
+    stats = _stats_both_modes(fingerprints_df, rules).where(
+        F.col("flagged_i") & ~F.col("flagged_e")
     )
-    now = _reuse_stats(fingerprints_df.filter(F.col("eligible")), rules).select(
-        "label_id", F.col("flagged").alias("flagged_now")
-    )
-    return (
-        ignoring.join(now, "label_id", "left")
-        .filter(~F.coalesce(F.col("flagged_now"), F.lit(False)))
-        .join(per_label, "label_id", "left")
-        .withColumn("reasons", reasons_column(rules, "would be flagged without genre exemptions"))
-        .select(
-            "label_id",
-            "label_name",
-            "albums",
-            "tracks",
-            "fingerprints",
-            "reused_fingerprints",
-            "reuse_ratio",
-            "reused_tracks",
-            "exempt_tracks",
-            "exempt_genres",
-            "eligible_tracks",
-            "reasons",
-        )
-    )
+    return stats.select(
+        *_mode_columns("i"),
+        F.col("reused_tracks_i").cast("long").alias("reused_tracks"),
+        F.col("exempt_tracks").cast("long").alias("exempt_tracks"),
+        "exempt_genres",
+        F.col("tracks_e").cast("long").alias("eligible_tracks"),
+    ).withColumn("reasons", reasons_column(rules, "would be flagged without genre exemptions"))

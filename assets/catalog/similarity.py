@@ -67,41 +67,41 @@ def _dec(value: int | Column) -> Column:
     return value.cast("decimal(38,0)")
 
 
-def _sets_with_sizes(label_sets_df: DataFrame) -> DataFrame:
-    sets = (
+def _distinct_sets(label_sets_df: DataFrame) -> DataFrame:
+    return (
         label_sets_df.select("label_id", "fingerprint")
         .where(F.col("label_id").isNotNull() & F.col("fingerprint").isNotNull())
         .distinct()
     )
-    sizes = sets.groupBy("label_id").agg(F.count(F.lit(1)).alias("size"))
-    return sets, sizes
 
 
-def _prefixes(sets: DataFrame, sizes: DataFrame, frac: Fraction) -> DataFrame:
-    """(label_id, fingerprint, size) of each set's prefix in the global rarest-first order."""
+def _ranked(sets: DataFrame, frac: Fraction) -> DataFrame:
+    """Every (label_id, fingerprint) with df, size, pos (1-based rank in the global
+    rarest-first order within its set) and prefix_len."""
     num, den = frac.numerator, frac.denominator
-    doc_freq = sets.groupBy("fingerprint").agg(F.count(F.lit(1)).alias("df"))
+    by_fp = Window.partitionBy("fingerprint")
+    by_label = Window.partitionBy("label_id")
+    order = by_label.orderBy(F.col("df").asc(), F.col("fingerprint").asc())
     # ceil(num*size/den) in exact integers (decimal(38,0) cannot overflow; `div` floors).
     min_overlap = F.expr(
         f"(CAST('{num}' AS DECIMAL(38,0)) * CAST(size AS DECIMAL(38,0))"
         f" + CAST('{den - 1}' AS DECIMAL(38,0))) div CAST('{den}' AS DECIMAL(38,0))"
     )
-    order = Window.partitionBy("label_id").orderBy(F.col("df").asc(), F.col("fingerprint").asc())
     return (
-        sets.join(doc_freq, "fingerprint")
-        .join(sizes, "label_id")
-        .withColumn("prefix_len", F.col("size") - min_overlap + F.lit(1))
+        sets.withColumn("df", F.count(F.lit(1)).over(by_fp))
+        .withColumn("size", F.count(F.lit(1)).over(by_label))
         .withColumn("pos", F.row_number().over(order))
-        .where(F.col("pos") <= F.col("prefix_len"))
-        .select("label_id", "fingerprint", "size")
+        .withColumn("prefix_len", F.col("size") - min_overlap + F.lit(1))
     )
 
 
 def _candidates(label_sets_df: DataFrame, threshold: float):
+    """(sets, ranked, candidates(label_a, label_b, size_a, size_b), fraction)."""
     frac = threshold_fraction(threshold)
     num, den = frac.numerator, frac.denominator
-    sets, sizes = _sets_with_sizes(label_sets_df)
-    prefix = _prefixes(sets, sizes, frac)
+    sets = _distinct_sets(label_sets_df)
+    ranked = _ranked(sets, frac)
+    prefix = ranked.where(F.col("pos") <= F.col("prefix_len"))
     a = prefix.select(
         F.col("label_id").alias("label_a"), "fingerprint", F.col("size").alias("size_a")
     )
@@ -117,7 +117,7 @@ def _candidates(label_sets_df: DataFrame, threshold: float):
         .select("label_a", "label_b", "size_a", "size_b")
         .distinct()
     )
-    return sets, candidates, frac
+    return sets, ranked, candidates, frac
 
 
 def label_similarity(label_sets_df: DataFrame, threshold: float = 0.8) -> DataFrame:
@@ -125,19 +125,22 @@ def label_similarity(label_sets_df: DataFrame, threshold: float = 0.8) -> DataFr
 
     ``label_sets_df``: (label_id, fingerprint) rows of the flagged labels (duplicates are
     dropped). Returns label_a, label_b, shared, size_a, size_b (longs), jaccard (double).
+    Verification intersects the candidates' full sets, held as one array per label.
     """
-    sets, candidates, frac = _candidates(label_sets_df, threshold)
-    num, den = frac.numerator, frac.denominator
-    tokens_a = sets.select(F.col("label_id").alias("label_a"), "fingerprint")
-    tokens_b = sets.select(F.col("label_id").alias("label_b"), "fingerprint")
-    shared = (
-        candidates.select("label_a", "label_b")
-        .join(tokens_a, "label_a")
-        .join(tokens_b, ["label_b", "fingerprint"])
-        .groupBy("label_a", "label_b")
-        .agg(F.count(F.lit(1)).alias("shared"))
+    sets, _, candidates, frac = _candidates(label_sets_df, threshold)
+    arrays = sets.groupBy("label_id").agg(F.collect_list("fingerprint").alias("fps"))
+    pairs = (
+        candidates.join(
+            arrays.select(F.col("label_id").alias("label_a"), F.col("fps").alias("fps_a")),
+            "label_a",
+        )
+        .join(
+            arrays.select(F.col("label_id").alias("label_b"), F.col("fps").alias("fps_b")),
+            "label_b",
+        )
+        .withColumn("shared", F.size(F.array_intersect("fps_a", "fps_b")).cast("long"))
     )
-    return _finish(candidates.join(shared, ["label_a", "label_b"]), num, den)
+    return _finish(pairs, frac.numerator, frac.denominator)
 
 
 def _finish(pairs: DataFrame, num: int, den: int) -> DataFrame:
@@ -163,7 +166,8 @@ def seed_self_join_similarity(label_sets_df: DataFrame, threshold: float = 0.8) 
     (pair, shared fingerprint), so a fingerprint held by k labels costs k*(k-1)/2 rows.
     """
     frac = threshold_fraction(threshold)
-    sets, sizes = _sets_with_sizes(label_sets_df)
+    sets = _distinct_sets(label_sets_df)
+    sizes = sets.groupBy("label_id").agg(F.count(F.lit(1)).alias("size"))
     a = sets.select(F.col("label_id").alias("label_a"), "fingerprint")
     b = sets.select(F.col("label_id").alias("label_b"), "fingerprint")
     shared = (
@@ -186,25 +190,26 @@ def candidate_pair_counts(
     """Candidate counts of both methods, for the benchmark.
 
     ``seed_join_rows``: rows the seed's self-join materialises (sum over fingerprints of
-    k*(k-1)/2, computed without building them); ``seed_candidate_pairs``: distinct label
-    pairs sharing any fingerprint (the pairs the seed verifies; built only when
-    ``seed_pairs``); ``prefix_join_rows``: rows of the prefix self-join;
-    ``prefix_candidate_pairs``: distinct candidates after prefix and size filtering.
+    k*(k-1)/2 for the k labels holding it, computed without building them);
+    ``seed_candidate_pairs``: distinct label pairs sharing any fingerprint (the pairs the
+    seed verifies; built only when ``seed_pairs``, which runs the seed's join);
+    ``prefix_join_rows``: rows of the prefix self-join; ``prefix_candidate_pairs``:
+    distinct candidates after prefix and size filtering (what gets verified).
     """
-    sets, candidates, frac = _candidates(label_sets_df, threshold)
-    doc_freq = sets.groupBy("fingerprint").agg(F.count(F.lit(1)).alias("k"))
-    seed_rows = (
-        doc_freq.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
-    )
-    sets2, sizes = _sets_with_sizes(label_sets_df)
-    prefix = _prefixes(sets2, sizes, frac)
-    prefix_df = prefix.groupBy("fingerprint").agg(F.count(F.lit(1)).alias("k"))
-    prefix_rows = (
-        prefix_df.select(F.sum(F.col("k") * (F.col("k") - 1) / 2).cast("long")).first()[0] or 0
+    sets, ranked, candidates, _ = _candidates(label_sets_df, threshold)
+    pairs_of = lambda k: F.sum(F.col(k) * (F.col(k) - 1) / 2).cast("long")  # noqa: E731
+    row = (
+        ranked.groupBy("fingerprint")
+        .agg(
+            F.first("df").alias("k"),
+            F.count(F.when(F.col("pos") <= F.col("prefix_len"), 1)).alias("p"),
+        )
+        .agg(pairs_of("k").alias("seed"), pairs_of("p").alias("prefix"))
+        .first()
     )
     out = {
-        "seed_join_rows": int(seed_rows),
-        "prefix_join_rows": int(prefix_rows),
+        "seed_join_rows": int(row["seed"] or 0),
+        "prefix_join_rows": int(row["prefix"] or 0),
         "prefix_candidate_pairs": candidates.count(),
     }
     if seed_pairs:
