@@ -6,11 +6,12 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from assets.catalog import assets as catalog_assets
 from assets.ingest import assets as ingest_assets
 from orchestration import jobs, schedules, sensors
 from resources.environment import build_resources
 
-ASSET_MODULES = [ingest_assets]
+ASSET_MODULES = [ingest_assets, catalog_assets]
 
 
 def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
@@ -18,10 +19,11 @@ def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[jobs.catalog_daily_job, jobs.user_crawl_job, jobs.artist_crawl_job],
+        jobs=[jobs.catalog_daily_job, jobs.catalog_detection_job, jobs.user_crawl_job, jobs.artist_crawl_job],
         schedules=[schedules.catalog_daily_schedule, schedules.weekly_artist_crawl_refresh,
                    schedules.weekly_user_crawl_refresh],
-        sensors=[sensors.landing_catalog_sensor, sensors.artist_watchlist_sensor],
+        sensors=[sensors.landing_catalog_sensor, sensors.artist_watchlist_sensor,
+                 sensors.catalog_detection_after_daily],
         resources=build_resources(environ),
         # One process per run: the Spark session is started once and shared by all assets.
         executor=dg.in_process_executor,

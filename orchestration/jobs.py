@@ -4,8 +4,13 @@ import dagster as dg
 
 catalog_daily_job = dg.define_asset_job(
     "catalog_daily",
-    selection=dg.AssetSelection.assets("raw_catalog"),
-    description="Validate one landing day of the catalog into the raw zone.",
+    selection=dg.AssetSelection.assets("raw_catalog", "track_fingerprints"),
+    description="Validate one landing day into the raw zone and fingerprint its tracks.",
+)
+catalog_detection_job = dg.define_asset_job(
+    "catalog_detection",
+    selection=dg.AssetSelection.assets("label_reuse", "label_similarity", "fraud_networks", "network_summary"),
+    description="Label reuse, the Jaccard graph and fraud networks over all catalog history.",
 )
 user_crawl_job = dg.define_asset_job(
     "user_crawl", selection=dg.AssetSelection.assets("raw_users"),

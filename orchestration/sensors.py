@@ -4,7 +4,7 @@ import hashlib
 
 import dagster as dg
 
-from orchestration.jobs import artist_crawl_job, catalog_daily_job
+from orchestration.jobs import artist_crawl_job, catalog_daily_job, catalog_detection_job
 from orchestration.partitions import artists, catalog_days
 from resources.object_store import ObjectStore
 
@@ -47,3 +47,14 @@ def artist_watchlist_sensor(context: dg.SensorEvaluationContext, object_store: O
         dynamic_partitions_requests=[artists.build_add_request(new)] if new else [],
         run_requests=[dg.RunRequest(partition_key=a) for a in new],
     )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[catalog_daily_job],
+    request_job=catalog_detection_job,
+    minimum_interval_seconds=60,
+)
+def catalog_detection_after_daily(context: dg.RunStatusSensorContext):
+    """After a day's catalog is fingerprinted, refresh detection over all history."""
+    return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 
+from resources.catalog_rules import CatalogRulesResource
 from resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from resources.platform_api import PlatformAPI
 from resources.spark import SparkResource
@@ -64,5 +65,6 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             concurrency=int(environ.get("OFFBEAT_CRAWL_CONCURRENCY", "64")),
             rate_limit_rps=float(environ.get("OFFBEAT_CRAWL_RATE_LIMIT_RPS", "0")),
         ),
+        "catalog_rules": CatalogRulesResource(),
         "warehouse": Warehouse(uri=environ.get("OFFBEAT_WAREHOUSE_URI", os.path.join(base, "warehouse"))),
     }

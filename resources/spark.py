@@ -67,9 +67,12 @@ class SparkResource(dg.ConfigurableResource):
     def get_session(self):
         """The run's SparkSession, started on first use."""
         if self._session is None:
+            from pyspark import SparkContext
             from pyspark.sql import SparkSession
 
             active = SparkSession.getActiveSession()
+            if active is None and SparkContext._active_spark_context is not None:
+                active = SparkSession.builder.getOrCreate()  # a session of another thread
             if active is not None:
                 self._session, self._owns_session = active, False
             else:

@@ -35,8 +35,13 @@ def _preview(df: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    """Parquet that Spark reads as-is: microsecond timestamps, every other column a string."""
+    df = df.copy()
+    for col in df.columns:
+        if not pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = df[col].astype("string")
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    df.to_parquet(buf, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
     return buf.getvalue()
 
 
