@@ -10,6 +10,7 @@ export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 export PYSPARK_DRIVER_PYTHON := $(CURDIR)/$(PY)
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: setup demo dev test bench lint lock java clean
 
@@ -23,17 +24,17 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
-demo: $(STAMP)  ## materialise the whole asset graph on the embedded defaults
-	@mkdir -p $(DAGSTER_HOME)
+$(DAGSTER_HOME)/dagster.yaml: infra/dagster/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp infra/dagster/dagster.yaml $@
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## materialise the whole asset graph on the embedded defaults
 	$(PY) -m orchestration.demo
 
-dev: $(STAMP)  ## Dagster UI on http://127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME)
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
 
 test: $(STAMP)  ## the whole test suite (what CI runs)

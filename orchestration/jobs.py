@@ -9,7 +9,9 @@ catalog_daily_job = dg.define_asset_job(
 )
 catalog_detection_job = dg.define_asset_job(
     "catalog_detection",
-    selection=dg.AssetSelection.assets("label_reuse", "label_similarity", "fraud_networks", "network_summary"),
+    selection=dg.AssetSelection.assets(
+        "label_reuse", "label_similarity", "fraud_networks", "network_summary", "catalog_fraud_report"
+    ),
     description="Label reuse, the Jaccard graph and fraud networks over all catalog history.",
 )
 user_crawl_job = dg.define_asset_job(
