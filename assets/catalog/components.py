@@ -15,16 +15,17 @@ propagation would need) to a star forest: every component is a star centred on i
 smallest node. That state is a fixpoint of both steps and is detected exactly in one
 aggregation per round (each ``hi`` appears once and no ``lo`` is also a ``hi``).
 
-Every round's edges are persisted (the convergence check materialises them), and every
-``checkpoint_every`` rounds they are checkpointed (reliable checkpoint when the session has a
-checkpoint directory, else a local checkpoint) so the lineage and the plans stay short.
+Each step reads its input twice (edges and their per-node minimum), so an untruncated plan
+would grow 4x per round: every round's edges are therefore materialised with a local
+checkpoint (executor storage, lineage cut), and every ``checkpoint_every`` rounds with a reliable checkpoint in the session's checkpoint directory
+(a local checkpoint when none is set), so a lost executor never replays more than a few
+rounds and the lineage never grows.
 Node ids may be strings or integers (any orderable type); component = smallest node id.
 Self-loops only contribute their node; null endpoints are ignored.
 """
 
 from __future__ import annotations
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -46,10 +47,9 @@ def _min_smaller_neighbour(e: DataFrame) -> DataFrame:
 def large_star(e: DataFrame) -> DataFrame:
     """(hi, lo) -> (hi, m(lo)) with m(lo) = min(lo, smaller neighbours of lo)."""
     mins = _min_smaller_neighbour(e).select(F.col("hi").alias("node"), "m")
-    return (
-        e.join(mins, e["lo"] == mins["node"], "left")
-        .select(e["hi"].alias("hi"), F.coalesce(mins["m"], e["lo"]).alias("lo"))
-        .distinct()
+    # No distinct: duplicate edges cannot change small-star's minima, and it dedupes.
+    return e.join(mins, e["lo"] == mins["node"], "left").select(
+        e["hi"].alias("hi"), F.coalesce(mins["m"], e["lo"]).alias("lo")
     )
 
 
@@ -77,9 +77,10 @@ def _is_star_forest(e: DataFrame) -> bool:
     return bad.isEmpty()
 
 
-def _truncate(df: DataFrame) -> DataFrame:
-    sc = df.sparkSession.sparkContext
-    if sc.getCheckpointDir():
+def _truncate(df: DataFrame, reliable: bool) -> DataFrame:
+    """Materialise ``df`` and cut its lineage: a reliable checkpoint (files in the session's
+    checkpoint directory) when asked and one is configured, else a local checkpoint."""
+    if reliable and df.sparkSession.sparkContext.getCheckpointDir():
         return df.checkpoint(eager=True)
     return df.localCheckpoint(eager=True)
 
@@ -93,7 +94,8 @@ def connected_components(
 ) -> DataFrame:
     """(node, component) for every endpoint of ``edges_df(src, dst)``; component = min node.
 
-    ``stats``, when given, receives ``rounds`` (large+small pairs run) and ``checkpoints``.
+    ``stats``, when given, receives ``rounds`` (large+small pairs run) and ``checkpoints``
+    (reliable ones).
     """
     nodes = (
         edges_df.select(F.col("src").alias("node"))
@@ -101,32 +103,19 @@ def connected_components(
         .where(F.col("node").isNotNull())
         .distinct()
     )
-    e = _truncate(_canonical(edges_df))
-    persisted: DataFrame | None = None
-    rounds = checkpoints = 0
-    converged = _is_star_forest(e)
-    while not converged:
+    e = _truncate(_canonical(edges_df), reliable=False)
+    rounds, checkpoints = 0, 0
+    while not _is_star_forest(e):
         if rounds >= max_rounds:
             raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
         rounds += 1
-        nxt = small_star(large_star(e))
-        if rounds % checkpoint_every == 0:
-            nxt = _truncate(nxt)
-            checkpoints += 1
-        else:
-            nxt = nxt.persist(StorageLevel.MEMORY_AND_DISK)
-        converged = _is_star_forest(nxt)  # materialises nxt
-        if persisted is not None:
-            persisted.unpersist()
-        persisted = nxt if rounds % checkpoint_every else None
-        e = nxt
+        reliable = rounds % checkpoint_every == 0
+        e = _truncate(small_star(large_star(e)), reliable=reliable)
+        checkpoints += int(reliable)
     if stats is not None:
         stats.update(rounds=rounds, checkpoints=checkpoints)
-    result = nodes.join(
-        e.select(F.col("hi").alias("node"), F.col("lo").alias("root")), "node", "left"
-    ).select("node", F.coalesce(F.col("root"), F.col("node")).alias("component"))
-    # Materialise before releasing the last persisted round.
-    result = _truncate(result)
-    if persisted is not None:
-        persisted.unpersist()
+    roots = e.select(F.col("hi").alias("node"), F.col("lo").alias("root"))
+    result = nodes.join(roots, "node", "left").select(
+        "node", F.coalesce(F.col("root"), F.col("node")).alias("component")
+    )
     return result
