@@ -12,7 +12,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: setup demo dev test bench lint lock java clean
+.PHONY: setup demo dev test test-standalone bench lint lock java clean
 
 java:
 	@command -v java >/dev/null 2>&1 || { echo "ERROR: Java 17+ is required by Spark but 'java' is not on PATH (Debian: apt-get install openjdk-17-jre-headless)." >&2; exit 1; }
@@ -39,6 +39,9 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:30
 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(PY) -m pytest
+
+test-standalone: $(STAMP)  ## the Spark standalone (master + worker on 127.0.0.1) integration test
+	$(PY) -m pytest -m standalone tests/pipeline/test_spark_standalone.py
 
 bench: $(STAMP)  ## benchmarks beside their baselines; appends to bench/RESULTS.md
 	$(PY) -m bench

@@ -41,9 +41,11 @@ def test_s3_backend_is_chosen_from_the_environment_and_demands_a_bucket():
         build_resources({"OFFBEAT_OBJECT_STORE": "s3"})
 
 
-def test_the_dagster_cli_loads_the_workspace():
+def test_the_dagster_cli_loads_the_workspace(tmp_path):
+    import os
+
     out = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True, text=True, timeout=180, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert out.returncode == 0, out.stdout + out.stderr
