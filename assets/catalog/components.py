@@ -20,7 +20,8 @@ would grow 4x per round: every round's edges are therefore materialised with a l
 checkpoint (executor storage, lineage cut), and every ``checkpoint_every`` rounds with a reliable checkpoint in the session's checkpoint directory
 (a local checkpoint when none is set), so a lost executor never replays more than a few
 rounds and the lineage never grows.
-Node ids may be strings or integers (any orderable type); component = smallest node id.
+The input is read once (local checkpoint) and the result is returned materialised (local
+checkpoint), so downstream joins never replay the input's lineage. Node ids may be strings or integers (any orderable type); component = smallest node id.
 Self-loops only contribute their node; null endpoints are ignored.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 
 def _canonical(edges: DataFrame) -> DataFrame:
@@ -55,14 +57,19 @@ def large_star(e: DataFrame) -> DataFrame:
 
 def small_star(e: DataFrame) -> DataFrame:
     """Each node and its smaller neighbours become a star around the smallest of them."""
-    mins = _min_smaller_neighbour(e)
-    moved = (
-        e.join(mins, "hi")
-        .where(F.col("lo") != F.col("m"))
-        .select(F.col("lo").alias("hi"), F.col("m").alias("lo"))
+    with_min = e.withColumn("m", F.min("lo").over(Window.partitionBy("hi")))
+    emitted = F.array(
+        F.struct(F.col("hi").alias("hi"), F.col("m").alias("lo")),  # u hooks onto m
+        F.when(
+            F.col("lo") != F.col("m"), F.struct(F.col("lo").alias("hi"), F.col("m").alias("lo"))
+        ),
     )
-    hooked = mins.select("hi", F.col("m").alias("lo"))
-    return moved.unionByName(hooked).distinct()
+    return (
+        with_min.select(F.explode(emitted).alias("edge"))
+        .where(F.col("edge").isNotNull())
+        .select("edge.hi", "edge.lo")
+        .distinct()
+    )
 
 
 def _is_star_forest(e: DataFrame) -> bool:
@@ -97,13 +104,16 @@ def connected_components(
     ``stats``, when given, receives ``rounds`` (large+small pairs run) and ``checkpoints``
     (reliable ones).
     """
+    clean = _truncate(
+        edges_df.select("src", "dst").where(F.col("src").isNotNull() & F.col("dst").isNotNull()),
+        reliable=False,
+    )
     nodes = (
-        edges_df.select(F.col("src").alias("node"))
-        .unionByName(edges_df.select(F.col("dst").alias("node")))
-        .where(F.col("node").isNotNull())
+        clean.select(F.col("src").alias("node"))
+        .unionByName(clean.select(F.col("dst").alias("node")))
         .distinct()
     )
-    e = _truncate(_canonical(edges_df), reliable=False)
+    e = _truncate(_canonical(clean), reliable=False)
     rounds, checkpoints = 0, 0
     while not _is_star_forest(e):
         if rounds >= max_rounds:
@@ -118,4 +128,4 @@ def connected_components(
     result = nodes.join(roots, "node", "left").select(
         "node", F.coalesce(F.col("root"), F.col("node")).alias("component")
     )
-    return result
+    return _truncate(result, reliable=False)

@@ -1,8 +1,8 @@
 """The whole catalog-fraud chain on a tracks DataFrame, for tests and the benchmark.
 
-``detect(tracks_df, rules)`` returns every table of the contract (plus the exempt-genre
-report) as lazy DataFrames, except ``fraud_networks``, which connected components
-materialise (checkpointed). The Dagster assets wire the same functions one table each.
+``detect(tracks_df, rules)`` returns every table of the contract plus the exempt-genre
+report, each materialised once (see ``detect``). The Dagster assets wire the same
+functions, one table each.
 """
 
 from __future__ import annotations
@@ -18,22 +18,40 @@ from assets.catalog.similarity import flagged_label_sets, label_similarity
 DEFAULT_RULES = CatalogRules()
 
 
+def _materialise(df: DataFrame) -> DataFrame:
+    return df.localCheckpoint(eager=True)
+
+
+def _lazy(df: DataFrame) -> DataFrame:
+    return df
+
+
 def detect(
-    tracks_df: DataFrame, rules: CatalogRules = DEFAULT_RULES, *, checkpoint_every: int = 4
+    tracks_df: DataFrame,
+    rules: CatalogRules = DEFAULT_RULES,
+    *,
+    checkpoint_every: int = 4,
+    materialise: bool = True,
 ) -> dict[str, DataFrame]:
     """track_fingerprints, label_reuse, exempt_would_flag, label_similarity, fraud_networks,
-    network_summary for a catalog DataFrame (the raw_catalog contract columns)."""
-    fingerprints = track_fingerprints(tracks_df, rules)
-    reuse = label_reuse(fingerprints, rules)
-    similarity = label_similarity(
-        flagged_label_sets(fingerprints, reuse), rules.similarity_threshold
-    )
+    network_summary for a catalog DataFrame (the raw_catalog contract columns).
+
+    With ``materialise`` (default) each table is computed once and kept (local checkpoint,
+    memory and disk), as the assets do by writing each table to the warehouse: without it,
+    every downstream table would replay the whole chain from the raw tracks.
+    ``fraud_networks`` is always materialised (connected components is iterative).
+    """
+    keep = _materialise if materialise else _lazy
+    fingerprints = keep(track_fingerprints(tracks_df, rules))
+    reuse = keep(label_reuse(fingerprints, rules))
+    sets = flagged_label_sets(fingerprints, reuse)
+    similarity = keep(label_similarity(sets, rules.similarity_threshold))
     networks = fraud_networks(similarity, checkpoint_every=checkpoint_every)
     return {
         "track_fingerprints": fingerprints,
         "label_reuse": reuse,
-        "exempt_would_flag": exempt_would_flag(fingerprints, rules),
+        "exempt_would_flag": keep(exempt_would_flag(fingerprints, rules)),
         "label_similarity": similarity,
         "fraud_networks": networks,
-        "network_summary": network_summary(networks, similarity, fingerprints),
+        "network_summary": keep(network_summary(networks, similarity, fingerprints)),
     }

@@ -12,10 +12,11 @@ with no edge is in no network), equal to ``reference.fraud_networks``.
   detected on (decision: exempt-genre, short-title or non-music tracks of a member do not
   count): ``tracks``; ``top_titles``: up to 5 fingerprints held by the most member labels
   (ties by fingerprint), with ``top_titles_labels`` the number of member labels holding
-  each; ``dominant_genre``: the most common non-null genre as written (ties by the
-  smallest genre string; null when no track has a genre); ``upload_synchrony``: share of
-  the member tracks with an upload time that fall in a UTC clock hour in which another
-  member label also uploaded (tracks without ``uploaded_at`` are left out of the share;
+  each; ``dominant_genre``: the most common genre, compared and reported in the
+  normalised form used for exemption matching (stripped, case-folded: "Ambient" and
+  "ambient " are one genre), ties by the smallest string, null when no track has one;
+  ``upload_synchrony``: share of the member tracks with an upload time that fall in a UTC
+  clock hour in which another member label also uploaded (tracks without ``uploaded_at`` are left out of the share;
   null when no track has one).
 """
 
@@ -26,6 +27,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from assets.catalog.components import connected_components
+from assets.catalog.fingerprint import normalized_column
 
 TOP_TITLES = 5
 
@@ -86,7 +88,8 @@ def network_summary(
 
     genre_rank = Window.partitionBy("network_id").orderBy(F.col("n").desc(), F.col("genre").asc())
     genre = (
-        tracks.where(F.col("genre").isNotNull())
+        tracks.withColumn("genre", normalized_column("genre"))
+        .where(F.col("genre") != F.lit(""))
         .groupBy("network_id", "genre")
         .agg(F.count(F.lit(1)).alias("n"))
         .withColumn("r", F.row_number().over(genre_rank))
