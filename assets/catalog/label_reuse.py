@@ -6,7 +6,9 @@ Equal to ``reference.label_reuse``: one row per label with at least one eligible
 label, ``reuse_ratio`` is the share of the label's eligible tracks whose fingerprint is
 reused (int/int division in double, bit-identical to Python's), and a label is ``flagged``
 with at least ``min_reused_fingerprints`` reused fingerprints and ``reuse_ratio >=
-min_reuse_ratio``. A null ``album_id`` counts as one album, as in the reference.
+min_reuse_ratio``. A null ``album_id`` counts as one album, as in the reference. Tracks
+with a null ``label_id`` belong to no label and are left out (the reference would group
+them under ``None``; the catalog contract has no such tracks).
 
 Extra columns: ``label_name`` (the greatest non-null name seen for the label: the input
 may carry several spellings), ``reused_tracks``, ``reasons`` (why the label was or was not

@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assets.catalog import reference as ref
 from assets.catalog.similarity import (
@@ -88,6 +90,8 @@ def rounding_sets() -> dict[str, frozenset[str]]:
         ("p3x", 30, 30, 18),
         ("p67", 6, 7, 6),
         ("p1414", 14, 14, 13),
+        ("p23", 2, 3, 2),
+        ("p46", 4, 6, 4),
     ]:
         sets.update(pair(name, sa, sb, sh))
     return sets
@@ -99,6 +103,7 @@ def rounding_sets() -> dict[str, frozenset[str]]:
         (0.8, {"p45", "p810", "p99", "p80", "p67", "p1414"}),
         (0.7, {"p45", "p810", "p99", "p710", "p80", "p79", "p67", "p1414"}),
         (0.3, None),
+        (2 / 3, None),  # a 16-digit decimal threshold: exact fraction with a huge denominator
     ],
 )
 def test_exact_at_float_rounding_boundaries(spark, threshold, expected):
@@ -108,6 +113,23 @@ def test_exact_at_float_rounding_boundaries(spark, threshold, expected):
     assert got == want
     if expected is not None:
         assert {a.split("-")[0] for a, *_ in got} == expected
+    if threshold == 2 / 3:
+        assert {"p23", "p46"} <= {a.split("-")[0] for a, *_ in got}
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.dictionaries(
+        st.text("abcdefgh", min_size=1, max_size=3),
+        st.frozensets(st.sampled_from(HOT + [f"f{i}" for i in range(12)]), min_size=1, max_size=10),
+        min_size=2,
+        max_size=40,
+    ),
+    st.sampled_from([0.25, 0.5, 0.6, 2 / 3, 0.75, 0.8, 0.9, 1.0]),
+)
+def test_equals_brute_force_on_generated_sets(spark, sets, threshold):
+    got = spark_edges(label_similarity(as_df(spark, sets), threshold))
+    assert got == sorted(ref.similarity_edges(sets, threshold))
 
 
 def test_threshold_fraction():
