@@ -1,6 +1,7 @@
 """An async crawler for the platform's api-v2: polite, resilient and fast.
 
-* httpx ``AsyncClient`` with keep-alive; at most ``concurrency`` requests in flight.
+* httpx ``AsyncClient`` with keep-alive over ``KeepAliveTransport`` (see
+  ``resources/http_transport.py`` for why); at most ``concurrency`` requests in flight.
 * A token bucket caps the request rate (``rate_limit_rps``; 0 = no cap).
 * Retries with exponential backoff and full jitter on 5xx, timeouts, dropped connections,
   malformed JSON and truncated pages; a recorded failure after ``max_retries``.
@@ -25,8 +26,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from resources.http_transport import KeepAliveTransport
+
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
-POOL_SIZE = 8  # connections per httpx client
 
 
 class PlatformAuthError(RuntimeError):
@@ -136,33 +138,21 @@ class Crawler:
         self._storm_level = 0
         self._rng = random.Random(seed)
         self.stats = CrawlStats()
-        self._clients: list[httpx.AsyncClient] = []
-        self._turn = 0
+        self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Crawler:
-        # httpcore's pool does work proportional to its size on every request, so many
-        # connections are spread over several small pools, used in turn.
-        pools = max(1, -(-self.concurrency // POOL_SIZE))
-        per_pool = -(-self.concurrency // pools)
-        self._clients = [
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout_s),
-                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
-                headers={"Accept": "application/json", "User-Agent": "offbeat-crawler/0.1"},
-                trust_env=False,
-            )
-            for _ in range(pools)
-        ]
+        self._client = httpx.AsyncClient(
+            transport=KeepAliveTransport(max_connections=self.concurrency),
+            timeout=httpx.Timeout(self.timeout_s),
+            headers={"Accept": "application/json", "User-Agent": "offbeat-crawler/0.1"},
+            trust_env=False,
+        )
         return self
 
     async def __aexit__(self, *exc) -> None:
-        for client in self._clients:
-            await client.aclose()
-        self._clients = []
-
-    def _next_client(self) -> httpx.AsyncClient:
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
 
     # ---- helpers ------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -201,7 +191,7 @@ class Crawler:
     # ---- the one request loop -----------------------------------------------------
     async def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> FetchResult:
         """GET with retries; ``ok`` (parsed JSON), ``gone`` (404) or ``failed`` (last error)."""
-        assert self._clients, "use 'async with Crawler(...)'"
+        assert self._client is not None, "use 'async with Crawler(...)'"
         url = self._url(path_or_url, params)
         error, status = "not attempted", None
         for attempt in range(self.max_retries + 1):
@@ -213,7 +203,7 @@ class Crawler:
             async with self._sem:
                 self.stats.requests += 1
                 try:
-                    resp = await self._next_client().get(url)
+                    resp = await self._client.get(url)
                 except httpx.TimeoutException as e:
                     error, status = f"timeout ({type(e).__name__})", None
                 except httpx.TransportError as e:  # dropped connection, protocol error
