@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from assets.ingest.catalog_landing import read_landing_file, split_catalog
-from assets.ingest.network_crawl import crawl_follow_graph, crawl_repost_timelines
+from assets.ingest.network_crawl import store_follow_graph, store_repost_timelines
 from assets.ingest.user_crawl import USER_STATUSES, crawl_range, read_range
 from assets.ingest.user_import import parse_csv_dump, parse_sql_dump, v1_to_raw_record
 from orchestration.partitions import (
@@ -238,6 +238,8 @@ class FollowGraphConfig(dg.Config):
     hops: int = Field(default=1, description="Follow steps out from the artist (1 = direct followers/followings).")
     page_size: int = Field(default=200, description="Items per page (1 gives an exact follow time per item).")
     max_nodes: int = Field(default=20_000, description="Stop expanding once this many users are known.")
+    batch_size: int = Field(default=50, description="Nodes per checkpoint file (a killed crawl resumes per batch).")
+    batches_in_flight: int = Field(default=4, description="Batches of nodes crawled concurrently.")
 
 
 @dg.asset(partitions_def=artists, group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
@@ -245,29 +247,23 @@ def raw_follow_graph(context: dg.AssetExecutionContext, config: FollowGraphConfi
                      object_store: ObjectStore, platform_api: PlatformAPI):
     """The follower network around one artist as an edge list with follow times and depth:
     the input of bot and multi-follow detection."""
-    artist = int(context.partition_key)
-    prefix = f"raw/follow_graph/artist={artist}/"
-
-    async def run():
-        async with platform_api.crawler() as crawler:
-            result = await crawl_follow_graph(crawler, artist, hops=config.hops, page_size=config.page_size,
-                                              max_nodes=config.max_nodes, log=context.log.info)
-            return result, crawler.stats.as_metadata()
-
-    (edges, nodes), stats = asyncio.run(run())
-    object_store.delete_prefix(prefix)
-    object_store.write_jsonl_gz(prefix + "edges.jsonl.gz", edges)
-    object_store.write_jsonl_gz(prefix + "nodes.jsonl.gz", nodes)
-    failed = [n for n in nodes if n["error"]]
+    graph, summary = asyncio.run(store_follow_graph(
+        object_store, platform_api.crawler(), int(context.partition_key), hops=config.hops,
+        page_size=config.page_size, max_nodes=config.max_nodes, batch_size=config.batch_size,
+        batches_in_flight=config.batches_in_flight, log=context.log.info,
+    ))
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(edges), "nodes": len(nodes), "nodes_failed": len(failed),
-        "requests": stats["requests"], "retries": stats["retries"],
-        "preview": _preview(pd.DataFrame(edges)),
+        "dagster/row_count": summary["edges"], "nodes": summary["nodes"], "nodes_failed": summary["nodes_failed"],
+        "resumed_nodes": summary["resumed_nodes"], "fetched_nodes": summary["fetched_nodes"],
+        "requests": summary["crawl"]["requests"], "retries": summary["crawl"]["retries"],
+        "preview": _preview(pd.DataFrame(graph.edges)),
     })
 
 
 class RepostTimelineConfig(dg.Config):
     page_size: int = Field(default=1, description="Reposters per page; 1 recovers every repost time (seed 001).")
+    batch_size: int = Field(default=20, description="Tracks per checkpoint file (a killed crawl resumes per batch).")
+    batches_in_flight: int = Field(default=4, description="Batches of tracks crawled concurrently.")
 
 
 @dg.asset(partitions_def=artists, group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
@@ -275,21 +271,14 @@ def raw_repost_timelines(context: dg.AssetExecutionContext, config: RepostTimeli
                          object_store: ObjectStore, platform_api: PlatformAPI):
     """Every track of one artist with who reposted it and when: the timelines in which
     "mavens" and coordinated repost bursts show up."""
-    artist = int(context.partition_key)
-    prefix = f"raw/repost_timelines/artist={artist}/"
-
-    async def run():
-        async with platform_api.crawler() as crawler:
-            result = await crawl_repost_timelines(crawler, artist, page_size=config.page_size, log=context.log.info)
-            return result, crawler.stats.as_metadata()
-
-    (tracks, reposts), stats = asyncio.run(run())
-    object_store.delete_prefix(prefix)
-    object_store.write_jsonl_gz(prefix + "tracks.jsonl.gz", tracks)
-    object_store.write_jsonl_gz(prefix + "reposts.jsonl.gz", reposts)
+    timelines, summary = asyncio.run(store_repost_timelines(
+        object_store, platform_api.crawler(), int(context.partition_key), page_size=config.page_size,
+        batch_size=config.batch_size, batches_in_flight=config.batches_in_flight, log=context.log.info,
+    ))
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(reposts), "tracks": len(tracks),
-        "tracks_failed": sum(1 for t in tracks if t.get("error")),
-        "requests": stats["requests"], "retries": stats["retries"],
-        "preview": _preview(pd.DataFrame(reposts)),
+        "dagster/row_count": summary["reposts"], "tracks": summary["tracks"],
+        "tracks_failed": summary["tracks_failed"],
+        "resumed_tracks": summary["resumed_tracks"], "fetched_tracks": summary["fetched_tracks"],
+        "requests": summary["crawl"]["requests"], "retries": summary["crawl"]["retries"],
+        "preview": _preview(pd.DataFrame(timelines.reposts)),
     })
