@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from assets.catalog.fingerprint import track_fingerprints as fingerprint_tracks
 from assets.catalog.label_reuse import exempt_would_flag
 from assets.catalog.label_reuse import label_reuse as compute_label_reuse
+from assets.catalog.label_reuse import reuse_stats
 from assets.catalog.networks import fraud_networks as find_fraud_networks
 from assets.catalog.networks import network_summary as summarise_networks
 from assets.catalog.similarity import flagged_label_sets
@@ -112,8 +113,10 @@ def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehou
     rules = catalog_rules.rules()
     session = spark.get_session()
     fps = warehouse.read(session, "track_fingerprints")
-    warehouse.write_table(compute_label_reuse(fps, rules), "label_reuse")
-    warehouse.write_table(exempt_would_flag(fps, rules), "exempt_would_flag")
+    stats = reuse_stats(fps, rules).cache()  # one label-level pass feeds both tables
+    warehouse.write_table(compute_label_reuse(fps, rules, stats=stats), "label_reuse")
+    warehouse.write_table(exempt_would_flag(fps, rules, stats=stats), "exempt_would_flag")
+    stats.unpersist()
     reuse = warehouse.read(session, "label_reuse")
     figures = reuse.agg(
         F.count("*").alias("labels"),

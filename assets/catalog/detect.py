@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from assets.catalog.fingerprint import track_fingerprints
-from assets.catalog.label_reuse import exempt_would_flag, label_reuse
+from assets.catalog.label_reuse import exempt_would_flag, label_reuse, reuse_stats
 from assets.catalog.networks import fraud_networks, network_summary
 from assets.catalog.reference import CatalogRules
 from assets.catalog.similarity import flagged_label_sets, label_similarity
@@ -43,14 +43,20 @@ def detect(
     """
     keep = _materialise if materialise else _lazy
     fingerprints = keep(track_fingerprints(tracks_df, rules))
-    reuse = keep(label_reuse(fingerprints, rules))
+    stats = reuse_stats(fingerprints, rules)
+    if materialise:
+        stats = stats.cache()  # one label-level pass feeds label_reuse and exempt_would_flag
+    reuse = keep(label_reuse(fingerprints, rules, stats=stats))
+    exempt = keep(exempt_would_flag(fingerprints, rules, stats=stats))
+    if materialise:
+        stats.unpersist()
     sets = flagged_label_sets(fingerprints, reuse)
     similarity = keep(label_similarity(sets, rules.similarity_threshold))
     networks = fraud_networks(similarity, checkpoint_every=checkpoint_every)
     return {
         "track_fingerprints": fingerprints,
         "label_reuse": reuse,
-        "exempt_would_flag": keep(exempt_would_flag(fingerprints, rules)),
+        "exempt_would_flag": exempt,
         "label_similarity": similarity,
         "fraud_networks": networks,
         "network_summary": keep(network_summary(networks, similarity, fingerprints)),

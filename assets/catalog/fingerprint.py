@@ -53,6 +53,7 @@ EXCLUSION_REASONS = (
 # Everything Python's str.isspace() accepts (all of it below U+3001), for str.strip().
 _PY_WHITESPACE = "".join(f"\\x{{{c:X}}}" for c in range(0x3001) if chr(c).isspace())
 _STRIP_PATTERN = f"^[{_PY_WHITESPACE}]+|[{_PY_WHITESPACE}]+$"
+_PY_ASCII_WHITESPACE = "".join(chr(c) for c in range(128) if chr(c).isspace())
 _NOT_LNM_PATTERN = r"[^\p{L}\p{N}\p{M}]"
 _SPLIT_PATTERN = (
     "([" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in SPLIT_SCRIPT_RANGES) + "])"
@@ -61,6 +62,11 @@ _SPLIT_PATTERN = (
 
 def _as_col(col: Column | str) -> Column:
     return F.col(col) if isinstance(col, str) else col
+
+
+def _is_ascii(text: Column) -> Column:
+    """True when every character is ASCII (as many bytes as characters); cheap, no regex."""
+    return F.octet_length(text) == F.length(text)
 
 
 def casefold_column(text: Column | str) -> Column:
@@ -81,10 +87,18 @@ def nfkc_casefold_column(text: Column | str) -> Column:
 
 
 def fingerprint_tokens_column(title: Column | str) -> Column:
-    """The sorted token array of a title (duplicates kept); the fingerprint joins it."""
-    text = F.regexp_replace(nfkc_casefold_column(title), _NOT_LNM_PATTERN, " ")
-    text = F.regexp_replace(text, _SPLIT_PATTERN, " $1 ")
-    return F.array_sort(F.filter(F.split(text, " "), lambda tok: tok != F.lit("")))
+    """The sorted token array of a title (duplicates kept); the fingerprint joins it.
+
+    ASCII fast path (most titles): NFKC leaves ASCII unchanged, case folding ASCII is
+    ``lower`` and no ASCII character belongs to a script split per character, so an ASCII
+    title is lower-cased and split at once; any other title takes the ICU path. Both then
+    split at runs of non letter/number/mark characters and drop the empty tokens.
+    """
+    text = F.coalesce(_as_col(title).cast("string"), F.lit(""))
+    unicode_path = F.regexp_replace(nfkc_casefold_column(text), _SPLIT_PATTERN, " $1 ")
+    folded = F.when(_is_ascii(text), F.lower(text)).otherwise(unicode_path)
+    # sort_array (codegen, natural string order) rather than array_sort (a lambda comparator).
+    return F.sort_array(F.array_remove(F.split(folded, _NOT_LNM_PATTERN + "+"), ""))
 
 
 def fingerprint_column(title: Column | str) -> Column:
@@ -92,12 +106,20 @@ def fingerprint_column(title: Column | str) -> Column:
     return F.array_join(fingerprint_tokens_column(title), " ")
 
 
+def token_count_column(fingerprint: Column | str) -> Column:
+    """Tokens of a fingerprint (tokens never hold a space): 0 for the empty one."""
+    fp = _as_col(fingerprint)
+    return F.when(fp == F.lit(""), F.lit(0)).otherwise(F.size(F.split(fp, " ")))
+
+
 def normalized_column(value: Column | str) -> Column:
-    """``reference._norm``: strip Python white space, then case fold; null -> ''."""
-    stripped = F.regexp_replace(
-        F.coalesce(_as_col(value).cast("string"), F.lit("")), _STRIP_PATTERN, ""
-    )
-    return casefold_column(stripped)
+    """``reference._norm``: strip Python white space, then case fold; null -> ''.
+
+    ASCII fast path: strip the ASCII characters Python calls white space, then ``lower``."""
+    text = F.coalesce(_as_col(value).cast("string"), F.lit(""))
+    ascii_path = F.lower(F.trim(text, F.lit(_PY_ASCII_WHITESPACE)))
+    slow = casefold_column(F.regexp_replace(text, _STRIP_PATTERN, ""))
+    return F.when(_is_ascii(text), ascii_path).otherwise(slow)
 
 
 def _in_list(value: Column | str, rules: CatalogRules, values) -> Column:
@@ -124,14 +146,12 @@ def track_fingerprints(tracks_df: DataFrame, rules: CatalogRules = DEFAULT_RULES
     for name in ("label_name", "distributor", "genre", "content_type"):
         if name not in df.columns:
             df = df.withColumn(name, F.lit(None).cast("string"))
-    tokens = fingerprint_tokens_column("title")
     epoch = utc_epoch_seconds("uploaded_at")
     df = df.select(
         F.col("track_id"),
         F.col("label_id").cast("string").alias("label_id"),
         F.col("album_id").cast("string").alias("album_id"),
-        F.array_join(tokens, " ").alias("fingerprint"),
-        F.size(tokens).alias("token_count"),
+        fingerprint_column("title").alias("fingerprint"),
         F.date_from_unix_date(F.floor(epoch / 86400).cast("int"))
         .cast("string")
         .alias("upload_date"),
@@ -143,8 +163,12 @@ def track_fingerprints(tracks_df: DataFrame, rules: CatalogRules = DEFAULT_RULES
         F.col("uploaded_at").cast("timestamp").alias("uploaded_at"),
         F.floor(epoch / 3600).alias("upload_hour"),
     )
+    # token_count from the fingerprint column (a second projection): the title's tokens are
+    # computed once per row.
+    cols = df.columns
+    df = df.select(*cols[:4], token_count_column("fingerprint").alias("token_count"), *cols[4:])
     content = normalized_column("content_type")
-    non_music = (content != F.lit("")) & (content != F.lit("music"))
+    non_music = ~content.isin("", "music")
     allow = _in_list("label_id", rules, rules.allowlisted_labels)
     major = _in_list("distributor", rules, rules.major_distributors)
     exempt = _in_list("genre", rules, rules.exempt_genres)

@@ -31,23 +31,36 @@ from assets.catalog.reference import CatalogRules
 DEFAULT_RULES = CatalogRules()
 
 
-def _stats_both_modes(fingerprints_df: DataFrame, rules: CatalogRules) -> DataFrame:
+def reuse_stats(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES) -> DataFrame:
     """Per label, the reuse statistics with genre exemptions on (suffix ``_e``: the
-    contract) and off (suffix ``_i``), in one pass: two aggregations and one join.
+    contract) and off (suffix ``_i``), in one pass over the tracks.
 
     Tracks eligible now are a subset of those eligible with genre exemptions off, so one
-    filter on ``eligible_ignoring_genre`` and conditional aggregates give both.
+    filter on ``eligible_ignoring_genre`` and conditional aggregates give both. The tracks
+    are shuffled once, by label; every aggregation after that ((label, fingerprint, album)
+    -> (label, fingerprint) -> label, and (label, album) -> label) runs inside its
+    partition, with no distinct-count expansion. ``label_reuse`` and ``exempt_would_flag``
+    both select from it: compute it once and pass it to both (``stats=``) when writing both.
     """
     k = F.lit(rules.min_albums_per_fingerprint)
-    tracks = fingerprints_df.where(F.col("eligible_ignoring_genre"))
-    elig = F.col("eligible")
-    # struct(): a null album_id is one album, like Python's set() of album ids.
-    album = F.struct("album_id")
-    per_fp = tracks.groupBy("label_id", "fingerprint").agg(
-        F.count(F.when(elig, F.lit(1))).alias("n_e"),
-        F.countDistinct(F.when(elig, album)).alias("albums_e"),
-        F.count(F.lit(1)).alias("n_i"),
-        F.countDistinct(album).alias("albums_i"),
+    tracks = (
+        fingerprints_df.where(F.col("eligible_ignoring_genre"))
+        .select(
+            "label_id", "fingerprint", "album_id", "label_name", "genre",
+            F.col("eligible").cast("int").alias("e"),
+            (F.col("exclusion_reason") == F.lit("exempt_genre")).alias("exempt"),
+        )
+        .repartition("label_id")
+    )
+    # A null album_id is one album (a group key), like Python's set() of album ids.
+    per_album = tracks.groupBy("label_id", "fingerprint", "album_id").agg(
+        F.sum("e").alias("c_e"), F.count(F.lit(1)).alias("c_i")
+    )
+    per_fp = per_album.groupBy("label_id", "fingerprint").agg(
+        F.sum("c_e").alias("n_e"),
+        F.count(F.when(F.col("c_e") > 0, F.lit(1))).alias("albums_e"),
+        F.sum("c_i").alias("n_i"),
+        F.count(F.lit(1)).alias("albums_i"),
     )
     fp_stats = per_fp.groupBy("label_id").agg(
         F.count(F.when(F.col("n_e") > 0, F.lit(1))).alias("fingerprints_e"),
@@ -63,15 +76,22 @@ def _stats_both_modes(fingerprints_df: DataFrame, rules: CatalogRules) -> DataFr
         ),
         F.sum("n_i").alias("tracks_i"),
     )
-    exempt = F.col("exclusion_reason") == F.lit("exempt_genre")
+    albums = (
+        per_album.groupBy("label_id", "album_id")
+        .agg(F.sum("c_e").alias("c_e"))
+        .groupBy("label_id")
+        .agg(
+            F.count(F.when(F.col("c_e") > 0, F.lit(1))).alias("albums_e"),
+            F.count(F.lit(1)).alias("albums_i"),
+        )
+    )
+    exempt = F.col("exempt")
     label_stats = tracks.groupBy("label_id").agg(
         F.max("label_name").alias("label_name"),
-        F.countDistinct(F.when(elig, album)).alias("albums_e"),
-        F.countDistinct(album).alias("albums_i"),
         F.count(F.when(exempt, F.lit(1))).alias("exempt_tracks"),
         F.array_sort(F.collect_set(F.when(exempt, F.col("genre")))).alias("exempt_genres"),
     )
-    out = label_stats.join(fp_stats, "label_id")
+    out = label_stats.join(albums, "label_id").join(fp_stats, "label_id")
     for m in ("e", "i"):
         ratio = F.col(f"reused_tracks_{m}").cast("double") / F.col(f"tracks_{m}").cast("double")
         out = out.withColumn(
@@ -124,13 +144,17 @@ def reasons_column(rules: CatalogRules, prefix_if_flagged: str = "flagged") -> C
     )
 
 
-def label_reuse(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES) -> DataFrame:
+def label_reuse(
+    fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES, *, stats: DataFrame | None = None
+) -> DataFrame:
     """The ``label_reuse`` table from ``track_fingerprints`` rows (eligible ones are used).
 
     Columns: label_id, label_name, albums, tracks, fingerprints, reused_fingerprints,
     reuse_ratio, flagged (contract), reused_tracks, reasons, exempt_would_flag.
     """
-    stats = _stats_both_modes(fingerprints_df, rules).where(F.col("tracks_e") > 0)
+    stats = (reuse_stats(fingerprints_df, rules) if stats is None else stats).where(
+        F.col("tracks_e") > 0
+    )
     return stats.select(
         *_mode_columns("e"),
         F.col("flagged_e").alias("flagged"),
@@ -151,7 +175,9 @@ def label_reuse(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES)
     )
 
 
-def exempt_would_flag(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES) -> DataFrame:
+def exempt_would_flag(
+    fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES, *, stats: DataFrame | None = None
+) -> DataFrame:
     """Labels flagged if the genre exemptions were off, but not flagged now.
 
     Columns: label_id, label_name, albums, tracks, fingerprints, reused_fingerprints,
@@ -159,7 +185,7 @@ def exempt_would_flag(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_
     (the label's tracks excluded only for their genre), exempt_genres (sorted distinct
     genres of those, as written), eligible_tracks (tracks eligible now), reasons.
     """
-    stats = _stats_both_modes(fingerprints_df, rules).where(
+    stats = (reuse_stats(fingerprints_df, rules) if stats is None else stats).where(
         F.col("flagged_i") & ~F.col("flagged_e")
     )
     return stats.select(
