@@ -76,9 +76,10 @@ def _word_lists() -> tuple[list[str], list[str], list[str]]:
     return out[:n], out[n : 2 * n], out[2 * n : 3 * n]
 
 
-def cache_dir(root: Path, tracks: int, seed: int) -> Path:
+def cache_dir(root: Path, tracks: int, seed: int, days: int = 366) -> Path:
     """Where ``ensure`` keeps the data set of these parameters (keyed by them and VERSION)."""
-    key = hashlib.sha1(json.dumps([VERSION, tracks, seed]).encode()).hexdigest()[:10]
+    params = [VERSION, tracks, seed] + ([] if days == 366 else [days])
+    key = hashlib.sha1(json.dumps(params).encode()).hexdigest()[:10]
     return Path(root) / f"catalog_{tracks}_{seed}_{key}"
 
 
@@ -108,8 +109,9 @@ class _Plan:
         return tuple(np.concatenate(x) for x in (self.label, self.lit, self.tid, self.copies))
 
 
-def generate(tracks: int = 10_000_000, seed: int = 7) -> tuple[pa.Table, dict]:
-    """The catalog table (contract columns) and metadata (label roles, planted counts)."""
+def generate(tracks: int = 10_000_000, seed: int = 7, days: int = 366) -> tuple[pa.Table, dict]:
+    """The catalog table (contract columns) and metadata (label roles, planted counts);
+    uploads spread over ``days`` days from 2024-01-01."""
     rng = np.random.default_rng(seed)
     n_labels = max(200, tracks // 100)
     hot_p = 1.0 / np.arange(1, len(HOT_TITLES) + 1) ** 0.7
@@ -213,8 +215,8 @@ def generate(tracks: int = 10_000_000, seed: int = 7) -> tuple[pa.Table, dict]:
     n = len(t_inst)
 
     # Upload time: each (label, album) one day; a network's albums share the hour.
-    day_of = rng.integers(0, 366, size=n_labels)
-    album_day = (day_of[t_label] + 13 * t_album) % 366
+    day_of = rng.integers(0, days, size=n_labels)
+    album_day = (day_of[t_label] + 13 * t_album) % days
     hour_key = np.where(group[t_label] >= 0, group[t_label] * 7919 + t_album, t_label * 31 + t_album)
     hour = (hour_key * 2654435761) % 24
     second = hour * 3600 + rng.integers(0, 3600, size=n)
@@ -268,6 +270,7 @@ def generate(tracks: int = 10_000_000, seed: int = 7) -> tuple[pa.Table, dict]:
         "tracks": int(n),
         "labels": int(n_labels),
         "seed": seed,
+        "days": days,
         "roles": {r_: int((role == r_).sum()) for r_ in np.unique(role.astype(str))},
         "networks": int(n_networks),
         "near_miss_groups": int(g - n_networks),
@@ -302,16 +305,16 @@ def _render(rng, lit: np.ndarray, tid: np.ndarray) -> pa.Array:
     return title
 
 
-def ensure(root: Path, tracks: int = 10_000_000, seed: int = 7, *,
+def ensure(root: Path, tracks: int = 10_000_000, seed: int = 7, *, days: int = 366,
            part_rows: int = 1_000_000) -> tuple[Path, dict]:
     """The data set's Parquet directory under ``root`` (generated on first use, then reused)
     and its metadata."""
-    out = cache_dir(root, tracks, seed)
+    out = cache_dir(root, tracks, seed, days)
     meta_path = out / "_meta.json"
     if meta_path.exists():
         return out, json.loads(meta_path.read_text())
     start = time.perf_counter()
-    table, meta = generate(tracks, seed)
+    table, meta = generate(tracks, seed, days)
     tmp = out.with_name(out.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     for i, off in enumerate(range(0, table.num_rows, part_rows)):

@@ -9,9 +9,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from assets.catalog.fingerprint import track_fingerprints as fingerprint_tracks
-from assets.catalog.label_reuse import exempt_would_flag
+from assets.catalog.label_reuse import exempt_would_flag, reuse_stats
 from assets.catalog.label_reuse import label_reuse as compute_label_reuse
-from assets.catalog.label_reuse import reuse_stats
 from assets.catalog.networks import fraud_networks as find_fraud_networks
 from assets.catalog.networks import network_summary as summarise_networks
 from assets.catalog.similarity import flagged_label_sets

@@ -37,23 +37,20 @@ def reuse_stats(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES)
 
     Tracks eligible now are a subset of those eligible with genre exemptions off, so one
     filter on ``eligible_ignoring_genre`` and conditional aggregates give both. The tracks
-    are shuffled once, by label; every aggregation after that ((label, fingerprint, album)
-    -> (label, fingerprint) -> label, and (label, album) -> label) runs inside its
-    partition, with no distinct-count expansion. ``label_reuse`` and ``exempt_would_flag``
-    both select from it: compute it once and pass it to both (``stats=``) when writing both.
+    are shuffled once, by label (label, fingerprint, album, eligible only); every
+    aggregation after that ((label, fingerprint, album) -> (label, fingerprint) -> label,
+    and (label, album) -> label) runs inside its partition, with no distinct-count
+    expansion. ``label_reuse`` and ``exempt_would_flag`` both select from it: compute it
+    once and pass it to both (``stats=``) when writing both.
     """
     k = F.lit(rules.min_albums_per_fingerprint)
-    tracks = (
-        fingerprints_df.where(F.col("eligible_ignoring_genre"))
-        .select(
-            "label_id", "fingerprint", "album_id", "label_name", "genre",
-            F.col("eligible").cast("int").alias("e"),
-            (F.col("exclusion_reason") == F.lit("exempt_genre")).alias("exempt"),
-        )
-        .repartition("label_id")
-    )
+    tracks = fingerprints_df.where(F.col("eligible_ignoring_genre"))
+    # Only the columns the per-label counts need cross the shuffle by label.
+    by_label = tracks.select(
+        "label_id", "fingerprint", "album_id", F.col("eligible").cast("int").alias("e")
+    ).repartition("label_id")
     # A null album_id is one album (a group key), like Python's set() of album ids.
-    per_album = tracks.groupBy("label_id", "fingerprint", "album_id").agg(
+    per_album = by_label.groupBy("label_id", "fingerprint", "album_id").agg(
         F.sum("e").alias("c_e"), F.count(F.lit(1)).alias("c_i")
     )
     per_fp = per_album.groupBy("label_id", "fingerprint").agg(
@@ -85,7 +82,8 @@ def reuse_stats(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES)
             F.count(F.lit(1)).alias("albums_i"),
         )
     )
-    exempt = F.col("exempt")
+    # Names and exempt genres: aggregated before the shuffle (one row per label and task).
+    exempt = F.col("exclusion_reason") == F.lit("exempt_genre")
     label_stats = tracks.groupBy("label_id").agg(
         F.max("label_name").alias("label_name"),
         F.count(F.when(exempt, F.lit(1))).alias("exempt_tracks"),
