@@ -5,8 +5,11 @@ keep-alive connections the server closes, garbage, silence)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 
 import httpx
@@ -31,8 +34,10 @@ class RawServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 that answers from CANNED; keep-alive for
     /ok; ``/silent`` never answers; connections are counted."""
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
         import gzip
+
+        self.tls = tls
 
         CANNED[b"/gzip"] = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
                             % len(gz := gzip.compress(b'{"zipped": true}'))) + gz
@@ -49,12 +54,14 @@ class RawServer:
             except OSError:
                 return
             self.accepted += 1
-            self.conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket):
         buf = b""
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            self.conns.append(conn)
             while True:
                 while b"\r\n\r\n" not in buf:
                     data = conn.recv(65536)
@@ -86,7 +93,7 @@ class RawServer:
         self.conns.clear()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
 
 @pytest.fixture
@@ -97,9 +104,35 @@ def raw_server():
     server.close_idle()
 
 
-def client(max_connections: int = 4, timeout: float = 5.0) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=KeepAliveTransport(max_connections=max_connections),
+def client(max_connections: int = 4, timeout: float = 5.0, verify: bool | str = True) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=KeepAliveTransport(max_connections=max_connections, verify=verify),
                              timeout=httpx.Timeout(timeout))
+
+
+def self_signed_cert(directory) -> tuple[str, str]:
+    """(cert.pem, key.pem) of a self-signed certificate for 127.0.0.1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "offbeat test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
 
 
 def test_reuses_connections_and_bounds_them():
@@ -169,3 +202,25 @@ def test_refused_connection_is_a_connect_error():
 
     with pytest.raises(httpx.ConnectError):
         asyncio.run(go())
+
+
+def test_https_verifies_the_server_and_keeps_connections_alive(tmp_path):
+    cert, key = self_signed_cert(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = RawServer(tls=tls)
+
+    async def go(verify):
+        async with client(verify=verify) as c:
+            responses = [await c.get(server.url(f"/ok?n={i}")) for i in range(5)]
+            return responses, c._transport.connections_opened
+
+    try:
+        responses, opened = asyncio.run(go(cert))  # trusts exactly this certificate
+        assert [r.json()["path"] for r in responses] == [f"/ok?n={i}" for i in range(5)]
+        assert opened == 1
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            asyncio.run(go(True))  # the default CA bundle does not know it
+    finally:
+        server.sock.close()
+        server.close_idle()
