@@ -54,11 +54,10 @@ class _ResponseBuilder:
 class _Connection:
     """One TCP (or TLS) connection, used for one request at a time."""
 
-    __slots__ = ("reader", "writer", "requests_served")
+    __slots__ = ("reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
-        self.requests_served = 0
 
     def close(self) -> None:
         self.writer.close()
@@ -67,8 +66,8 @@ class _Connection:
     def is_closed(self) -> bool:
         return self.writer.is_closing() or self.reader.at_eof()
 
-    async def round_trip(self, head: bytes, body: bytes, timeouts: dict) -> tuple[int, list, bytes, bool, bool]:
-        """(status, headers, body, keep_alive, got_any_bytes) of one request."""
+    async def round_trip(self, head: bytes, body: bytes, timeouts: dict) -> tuple[int, list, bytes, bool]:
+        """(status, headers, body, keep_alive) of one request."""
         try:
             self.writer.write(head + body if body else head)
             if self.writer.transport.get_write_buffer_size():
@@ -86,7 +85,7 @@ class _Connection:
                 while not response.complete:
                     data = await self.reader.read(_READ_SIZE)
                     if not data:
-                        if got_bytes and _body_ends_at_close(parser, response):
+                        if got_bytes and _body_ends_at_close(response):
                             response.complete = True
                             break
                         raise _PeerClosed(got_bytes)
@@ -98,9 +97,8 @@ class _Connection:
             raise _PeerClosed(got_bytes, str(e)) from e
         except httptools.HttpParserError as e:
             raise httpx.RemoteProtocolError(f"malformed HTTP response: {e}") from e
-        self.requests_served += 1
         keep_alive = _keep_alive(parser.get_http_version(), response.headers) and not self.reader.at_eof()
-        return parser.get_status_code(), response.headers, b"".join(response.body), keep_alive, got_bytes
+        return parser.get_status_code(), response.headers, b"".join(response.body), keep_alive
 
 
 class _PeerClosed(Exception):
@@ -115,7 +113,7 @@ def _keep_alive(http_version: str, headers: list[tuple[bytes, bytes]]) -> bool:
     return b"close" not in tokens if http_version == "1.1" else b"keep-alive" in tokens
 
 
-def _body_ends_at_close(parser, response: _ResponseBuilder) -> bool:
+def _body_ends_at_close(response: _ResponseBuilder) -> bool:
     """A response without Content-Length or chunking ends when the server closes."""
     names = {name.lower() for name, _ in response.headers}
     return bool(response.headers) and b"content-length" not in names and b"transfer-encoding" not in names
@@ -197,7 +195,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 conn.close()
                 continue
             try:
-                status, headers, content, keep_alive, _ = await conn.round_trip(head, body, timeouts)
+                status, headers, content, keep_alive = await conn.round_trip(head, body, timeouts)
             except _PeerClosed as e:
                 conn.close()
                 # An idle keep-alive connection the server had already closed: the request

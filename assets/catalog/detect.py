@@ -1,8 +1,9 @@
-"""The whole catalog-fraud chain on a tracks DataFrame, for tests and the benchmark.
+"""The whole catalog-fraud chain on a tracks DataFrame, in memory, for tests.
 
 ``detect(tracks_df, rules)`` returns every table of the contract plus the exempt-genre
-report, each materialised once (see ``detect``). The Dagster assets wire the same
-functions, one table each.
+report, each materialised once (see ``detect``). The Dagster assets (and
+``bench/catalog_scale.py``, which times each stage) wire the same functions, one
+warehouse table each.
 """
 
 from __future__ import annotations

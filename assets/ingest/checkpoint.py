@@ -25,6 +25,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from assets.ingest.progress import Progress
@@ -37,6 +38,22 @@ _PART = re.compile(r"/part-(\d+)\.jsonl\.gz$")
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True).encode()
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC with milliseconds (``2026-11-24T05:22:03.558Z``): record and summary times."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def replace_if_complete(store: ObjectStore, prefix: str, log: Callable[[str], None]) -> bool:
+    """A partition whose ``_SUCCESS.json`` exists finished earlier: remove it all so the
+    crawl starts afresh (re-running a partition replaces it). True if it was removed."""
+    if not store.exists(prefix + SUCCESS):
+        return False
+    store.delete(prefix + SUCCESS)  # first: a kill midway leaves a partition that resumes
+    removed = store.delete_prefix(prefix)
+    log(f"{prefix} was complete: replacing it ({removed} old files removed)")
+    return True
 
 
 class Checkpoint:
@@ -133,10 +150,7 @@ async def checkpointed_map(
 
 def begin(store: ObjectStore, prefix: str, params: dict[str, Any], log: Callable[[str], None]) -> Checkpoint:
     """Start or resume the crawl of the partition under ``prefix`` (see the module docstring)."""
-    if store.exists(prefix + SUCCESS):
-        store.delete(prefix + SUCCESS)
-        removed = store.delete_prefix(prefix)
-        log(f"{prefix} was complete: replacing it ({removed} old files removed)")
+    replace_if_complete(store, prefix, log)
     checkpoint = Checkpoint(store, prefix)
     checkpoint.open(params, log)
     return checkpoint

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from assets.ingest.checkpoint import Checkpoint, begin, checkpointed_map, finish
+from assets.ingest.checkpoint import Checkpoint, begin, checkpointed_map, finish, utc_now
 from resources.crawler import CollectionError, Crawler
 from resources.object_store import ObjectStore
 
@@ -32,10 +31,6 @@ def follow_graph_prefix(artist_id: int) -> str:
 
 def repost_timelines_prefix(artist_id: int) -> str:
     return f"raw/repost_timelines/artist={artist_id}/"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def collect(crawler: Crawler, path: str, page_size: int) -> list[tuple[dict, int | None]]:
@@ -147,7 +142,7 @@ async def store_follow_graph(
         "resumed_nodes": graph.resumed_nodes,
         "fetched_nodes": graph.fetched_nodes,
         "crawl": crawler.stats.as_metadata(),
-        "finished_at": _now(),
+        "finished_at": utc_now(),
     }
     finish(store, prefix, {"edges.jsonl.gz": graph.edges, "nodes.jsonl.gz": graph.nodes}, summary)
     return graph, summary
@@ -235,7 +230,7 @@ async def store_repost_timelines(
         "resumed_tracks": timelines.resumed_tracks,
         "fetched_tracks": timelines.fetched_tracks,
         "crawl": crawler.stats.as_metadata(),
-        "finished_at": _now(),
+        "finished_at": utc_now(),
     }
     finish(store, prefix, {"tracks.jsonl.gz": timelines.tracks, "reposts.jsonl.gz": timelines.reposts}, summary)
     return timelines, summary

@@ -17,9 +17,9 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
+from assets.ingest.checkpoint import SUCCESS, replace_if_complete, utc_now
 from assets.ingest.progress import Progress
 from resources.crawler import Crawler
 from resources.object_store import ObjectStore
@@ -38,7 +38,7 @@ def part_key(range_key: str, first: int, last: int) -> str:
 
 
 def success_key(range_key: str) -> str:
-    return f"{range_prefix(range_key)}_SUCCESS.json"
+    return range_prefix(range_key) + SUCCESS
 
 
 def part_spans(store: ObjectStore, range_key: str) -> list[tuple[int, int, str]]:
@@ -72,15 +72,11 @@ def missing_chunks(first: int, last: int, done: Iterable[tuple[int, int]], chunk
     return chunks
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _record(uid: int, status: str, user=None, web_profiles=None, error=None, attempts=0) -> dict[str, Any]:
     return {
         "id": uid,
         "status": status,
-        "fetched_at": _now(),
+        "fetched_at": utc_now(),
         "user": user,
         "web_profiles": web_profiles if web_profiles is not None else [],
         "error": error,
@@ -127,10 +123,7 @@ async def crawl_range(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Crawl ids first..last (resuming or replacing, see the module docstring)."""
-    if store.exists(success_key(range_key)):
-        store.delete(success_key(range_key))
-        removed = store.delete_prefix(range_prefix(range_key))
-        log(f"range {range_key} was complete: replacing it ({removed} old files removed)")
+    replace_if_complete(store, range_prefix(range_key), log)
     spans = part_spans(store, range_key)
     chunks = missing_chunks(first, last, [(a, b) for a, b, _ in spans], chunk_size)
     total = last - first + 1
@@ -158,7 +151,7 @@ async def crawl_range(
         "by_status_now": {s: counts.get(s, 0) for s in USER_STATUSES},
         "users_per_s": round(progress.rate, 1),
         "crawl": crawler.stats.as_metadata(),
-        "finished_at": _now(),
+        "finished_at": utc_now(),
     }
     store.put_bytes(success_key(range_key), json.dumps(summary, sort_keys=True).encode())
     return summary
