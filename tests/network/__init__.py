@@ -1,0 +1,1 @@
+"""Tests of the network domain (graph metrics, triads, motifs, FRAUDAR, detectors)."""
