@@ -36,8 +36,8 @@ def main() -> int:
     os.environ.setdefault("OFFBEAT_CLIENT_ID", "demo-client-id")  # the simulator accepts any id
     with running_simulator(seed=1, users=USERS) as api_url:
         os.environ["OFFBEAT_API_BASE_URL"] = api_url
+        from assets.partitions import artists, user_id_ranges, user_range_key
         from orchestration.definitions import build_defs
-        from orchestration.partitions import artists, user_id_ranges, user_range_key
         from simulator import graph
 
         defs = build_defs()

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from assets.partitions import artists, user_id_ranges
 from orchestration.jobs import artist_crawl_job, catalog_daily_job, user_crawl_job
-from orchestration.partitions import artists, user_id_ranges
 
 catalog_daily_schedule = dg.build_schedule_from_partitioned_job(
     catalog_daily_job, hour_of_day=2, minute_of_hour=0, description="Yesterday's catalog drop, daily at 02:00 UTC."

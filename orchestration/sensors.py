@@ -4,8 +4,8 @@ import hashlib
 
 import dagster as dg
 
+from assets.partitions import artists, catalog_days
 from orchestration.jobs import artist_crawl_job, catalog_daily_job, catalog_detection_job
-from orchestration.partitions import artists, catalog_days
 from resources.object_store import ObjectStore
 
 ARTIST_WATCHLIST_KEY = "watchlists/artists.txt"

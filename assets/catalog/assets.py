@@ -15,7 +15,7 @@ from assets.catalog.networks import fraud_networks as find_fraud_networks
 from assets.catalog.networks import network_summary as summarise_networks
 from assets.catalog.similarity import flagged_label_sets
 from assets.catalog.similarity import label_similarity as compute_label_similarity
-from orchestration.partitions import catalog_days
+from assets.partitions import catalog_days
 from resources.catalog_rules import CatalogRulesResource
 from resources.object_store import LocalObjectStore, ObjectStore
 from resources.spark import SparkResource

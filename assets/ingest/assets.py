@@ -12,7 +12,7 @@ from assets.ingest.catalog_landing import read_landing_file, split_catalog
 from assets.ingest.network_crawl import store_follow_graph, store_repost_timelines
 from assets.ingest.user_crawl import USER_STATUSES, crawl_range, read_range
 from assets.ingest.user_import import parse_csv_dump, parse_sql_dump, v1_to_raw_record
-from orchestration.partitions import (
+from assets.partitions import (
     artists,
     catalog_days,
     parse_user_range_key,

@@ -11,7 +11,7 @@ import sys
 import dagster as dg
 
 from assets.ingest.assets import raw_follow_graph, raw_repost_timelines
-from orchestration.partitions import artists
+from assets.partitions import artists
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.platform_api import PlatformAPI
 

@@ -19,7 +19,7 @@ import pytest
 
 from assets.ingest.assets import raw_follow_graph, raw_repost_timelines, raw_users
 from assets.ingest.user_crawl import part_spans, read_range
-from orchestration.partitions import artists, user_id_ranges, user_range_key
+from assets.partitions import artists, user_id_ranges, user_range_key
 from resources.platform_api import PlatformAPI
 from simulator import graph, population
 from simulator.testing import running_simulator

@@ -25,7 +25,7 @@ from assets.ingest.network_crawl import (
     follow_graph_prefix,
     repost_timelines_prefix,
 )
-from orchestration.partitions import artists
+from assets.partitions import artists
 from resources.crawler import Crawler
 from resources.object_store import LocalObjectStore, ObjectStore
 from resources.platform_api import PlatformAPI

@@ -1,4 +1,4 @@
-"""Every partition definition of the project, in one place (assets import them from here)."""
+"""Every partition definition of the project, in one place (assets, jobs, schedules and sensors import them from here)."""
 
 from __future__ import annotations
 
