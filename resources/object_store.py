@@ -21,6 +21,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -70,6 +71,16 @@ class ObjectStore(dg.ConfigurableResource, ABC):
     @abstractmethod
     def describe(self) -> str:
         """Where the store is, for logs and metadata (never contains credentials)."""
+
+    @abstractmethod
+    @contextmanager
+    def local_paths(self, keys: list[str]) -> Iterator[list[str]]:
+        """Absolute local file paths for ``keys`` (same order), valid inside the block.
+
+        What Spark or any file-based reader needs: the local backend yields its own files;
+        S3 streams each object into a temporary directory that is removed on exit. Raises
+        ``FileNotFoundError`` for a missing key. Treat the files as read-only.
+        """
 
     # ---- conveniences shared by both backends -------------------------------------
     def put_bytes(self, key: str, data: bytes) -> None:
@@ -169,6 +180,16 @@ class LocalObjectStore(ObjectStore):
             f.close()
             tmp.unlink(missing_ok=True)
             raise
+
+    @contextmanager
+    def local_paths(self, keys: list[str]) -> Iterator[list[str]]:
+        paths = []
+        for key in keys:
+            path = self._path(key)
+            if not path.is_file():
+                raise FileNotFoundError(f"no object {key!r} in {self.describe()}")
+            paths.append(str(path.resolve()))
+        yield paths
 
     @contextmanager
     def open_read(self, key: str) -> Iterator[IO[bytes]]:
@@ -323,6 +344,18 @@ class S3ObjectStore(ObjectStore):
         except BaseException:
             writer.abort()
             raise
+
+    @contextmanager
+    def local_paths(self, keys: list[str]) -> Iterator[list[str]]:
+        with tempfile.TemporaryDirectory(prefix="offbeat-s3-") as tmp:
+            paths = []
+            for key in keys:
+                # Keep the key's layout (and file name, so suffixes like .gz still tell
+                # readers the codec); keys are validated so they cannot escape ``tmp``.
+                path = os.path.join(tmp, _check_key(key))
+                self.download_file(key, path)  # streamed in chunks
+                paths.append(path)
+            yield paths
 
     @contextmanager
     def open_read(self, key: str) -> Iterator[IO[bytes]]:

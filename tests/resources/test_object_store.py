@@ -142,3 +142,33 @@ def test_jsonl_gz_round_trip_keeps_unicode(object_store):
 
     text = gzip.decompress(object_store.get_bytes("raw/t/part-0.jsonl.gz")).decode()
     assert text.count("\n") == 500 and "音楽" in text
+
+
+def test_local_paths_gives_readable_files_and_cleans_up(object_store):
+    keys = ["raw/a/part-0.jsonl.gz", "raw/b/part-0.jsonl.gz", "raw/a/other.bin"]
+    object_store.write_jsonl_gz(keys[0], [{"id": 1}])
+    object_store.write_jsonl_gz(keys[1], [{"id": 2}])
+    object_store.put_bytes(keys[2], b"x" * (6 << 20))  # multipart-sized object on S3
+    with object_store.local_paths(keys) as paths:
+        assert len(paths) == 3 and all(os.path.isabs(p) for p in paths)
+        assert [os.path.basename(p) for p in paths] == ["part-0.jsonl.gz", "part-0.jsonl.gz", "other.bin"]
+        assert len(set(paths)) == 3
+        import gzip
+
+        assert [json.loads(gzip.open(p).read()) for p in paths[:2]] == [{"id": 1}, {"id": 2}]
+        assert os.path.getsize(paths[2]) == 6 << 20
+    if isinstance(object_store, S3ObjectStore):
+        assert not any(os.path.exists(p) for p in paths)  # staged copies removed on exit
+        assert not os.path.exists(os.path.dirname(os.path.dirname(os.path.dirname(paths[0]))))
+    else:
+        assert all(os.path.exists(p) for p in paths)  # the store's own files, untouched
+        assert paths[0] == os.path.join(os.path.abspath(object_store.root), keys[0])
+    with object_store.local_paths([]) as none:
+        assert none == []
+
+
+def test_local_paths_missing_key_raises_and_leaves_nothing(object_store, tmp_path):
+    object_store.put_bytes("raw/here", b"1")
+    with pytest.raises(FileNotFoundError, match="no object 'raw/gone'"):
+        with object_store.local_paths(["raw/here", "raw/gone"]):
+            pass
