@@ -4,11 +4,17 @@
 ``s3a://bucket/warehouse`` (paths go through Hadoop's FileSystem API, so the same code
 serves both). A partitioned write replaces exactly the partitions it is told about, even
 when the new data for a partition is empty, and leaves every other partition untouched.
+
+Overwrites are write-beside-then-swap: the new data is written in full to a staging
+directory (``<warehouse_uri>/.staging/<table>-<id>``) and only then renamed into place, so
+a write that fails (a task error, a killed driver) leaves the previous table or partition
+readable and untouched; the staging directory is removed either way.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable
 
 import dagster as dg
@@ -50,10 +56,44 @@ class Warehouse(dg.ConfigurableResource):
             )
         return spark.read.option("basePath", uri).parquet(uri)
 
+    def _staging_uri(self, table: str) -> str:
+        root = os.path.dirname(self.table_uri(table)) if _is_local(self.uri) else self.uri.rstrip("/")
+        return f"{root}/.staging/{table}-{uuid.uuid4().hex}"
+
+    def _swap_in(self, spark, staged_uri: str, target_uri: str) -> None:
+        """Replace ``target_uri`` with ``staged_uri`` (old copy moved aside, then removed)."""
+        fs, target = self._fs_path(spark, target_uri)
+        _, staged = self._fs_path(spark, staged_uri)
+        jvm = spark.sparkContext._jvm
+        aside = None
+        if fs.exists(target):
+            aside = jvm.org.apache.hadoop.fs.Path(f"{staged_uri}.old")
+            if not fs.rename(target, aside):
+                raise OSError(f"could not move {target_uri} aside to replace it")
+        if fs.exists(staged):
+            fs.mkdirs(target.getParent())
+            if not fs.rename(staged, target):
+                if aside is not None:  # put the previous copy back
+                    fs.rename(aside, target)
+                raise OSError(f"could not move the new copy {staged_uri} to {target_uri}")
+        if aside is not None:
+            fs.delete(aside, True)
+
+    def _remove(self, spark, uri: str) -> None:
+        fs, path = self._fs_path(spark, uri)
+        if fs.exists(path):
+            fs.delete(path, True)
+
     def write_table(self, df, table: str) -> str:
-        """Replace the whole (unpartitioned) table."""
+        """Replace the whole (unpartitioned) table; a failed write leaves the old one."""
         uri = self.table_uri(table)
-        df.write.mode("overwrite").parquet(uri)
+        spark = df.sparkSession
+        staged = self._staging_uri(table)
+        try:
+            df.write.mode("overwrite").parquet(staged)
+            self._swap_in(spark, staged, uri)
+        finally:
+            self._remove(spark, staged)
         return uri
 
     def write_partitions(
@@ -61,23 +101,30 @@ class Warehouse(dg.ConfigurableResource):
     ) -> str:
         """Replace the given partitions of ``table`` with the rows of ``df``.
 
-        Every value in ``partition_values`` is cleared first (so a partition whose new data
-        is empty ends up empty, not stale); rows of ``df`` must belong to those partitions.
-        Other partitions are untouched.
+        Every value in ``partition_values`` is replaced (so a partition whose new data is
+        empty ends up empty, not stale), as is any other partition ``df`` has rows for.
+        The rows are written beside the table first; only when that write has succeeded
+        are the partitions swapped in. Other partitions are untouched.
         """
-        values = [str(v) for v in partition_values]
-        uri = self.table_uri(table)
         spark = df.sparkSession
-        for value in values:
-            fs, path = self._fs_path(spark, f"{uri}/{partition_column}={value}")
-            if fs.exists(path):
-                fs.delete(path, True)
-        (
-            df.write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")
-            .partitionBy(partition_column)
-            .parquet(uri)
-        )
+        jvm = spark.sparkContext._jvm
+        escape = jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName
+        names = {f"{partition_column}={escape(str(v))}" for v in partition_values}
+        uri = self.table_uri(table)
+        staged = self._staging_uri(table)
+        try:
+            df.write.mode("overwrite").partitionBy(partition_column).parquet(staged)
+            fs, staged_path = self._fs_path(spark, staged)
+            listing = fs.listStatus(staged_path) if fs.exists(staged_path) else []
+            for status in listing:
+                name = status.getPath().getName()
+                if status.isDirectory() and name.startswith(f"{partition_column}="):
+                    names.add(name)
+            for name in sorted(names):
+                self._swap_in(spark, f"{staged}/{name}", f"{uri}/{name}")
+            fs.mkdirs(self._fs_path(spark, uri)[1])  # the table exists even if still empty
+        finally:
+            self._remove(spark, staged)
         return uri
 
     def partitions(self, spark, table: str, partition_column: str) -> list[str]:
@@ -86,9 +133,10 @@ class Warehouse(dg.ConfigurableResource):
             return []
         fs, path = self._fs_path(spark, self.table_uri(table))
         prefix = f"{partition_column}="
+        unescape = spark.sparkContext._jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.unescapePathName
         out = []
         for status in fs.listStatus(path):
             name = status.getPath().getName()
             if status.isDirectory() and name.startswith(prefix):
-                out.append(name[len(prefix) :])
+                out.append(unescape(name[len(prefix) :]))
         return sorted(out)

@@ -53,3 +53,58 @@ def test_unpartitioned_write_replaces_table_and_missing_table_is_a_clear_error(s
     wh.write_table(spark.createDataFrame([(1,)], "x int"), "u")
     wh.write_table(spark.createDataFrame([(2,), (3,)], "x int"), "u")
     assert sorted(r.x for r in wh.read(spark, "u").collect()) == [2, 3]
+
+
+def _failing(df, column: str, bad_value):
+    """``df`` whose evaluation raises in a task when it reaches the row with ``bad_value``."""
+    from pyspark.sql import functions as F
+
+    col = F.col(column)
+    return df.withColumn(column, F.when(col == bad_value, F.raise_error(F.lit("injected failure"))).otherwise(col))
+
+
+def _files(root):
+    import os
+
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+
+
+def test_failed_partition_overwrite_leaves_the_old_partitions_readable(spark, tmp_path):
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    old = spark.createDataFrame(
+        [(1, "a", "d1"), (2, "b", "d1"), (3, "c", "d2"), (4, "d", "d3")], "id int, v string, day string"
+    )
+    wh.write_partitions(old, "t", "day", ["d1", "d2", "d3"])
+    before = _files(tmp_path / "wh")
+    # Many rows over 4 tasks for d1 and d2: the tasks before the bad row write files, then the job fails.
+    new = spark.range(0, 4000, numPartitions=4).selectExpr(
+        "cast(id as int) id", "'new' v", "if(id % 2 = 0, 'd1', 'd2') day"
+    )
+    with pytest.raises(Exception, match="injected failure"):
+        wh.write_partitions(_failing(new, "id", 3999), "t", "day", ["d1", "d2"])
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d1"), (3, "c", "d2"), (4, "d", "d3")]
+    assert _files(tmp_path / "wh") == before  # no staging leftovers, nothing half-swapped
+    # and the same write without the failure replaces d1 and d2
+    wh.write_partitions(new, "t", "day", ["d1", "d2"])
+    got = wh.read(spark, "t")
+    assert got.count() == 4001 and _rows(got.where("day = 'd3'")) == [(4, "d", "d3")]
+
+
+def test_failed_table_overwrite_leaves_the_old_table_readable(spark, tmp_path):
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    wh.write_table(spark.createDataFrame([(1,), (2,)], "x int"), "u")
+    before = _files(tmp_path / "wh")
+    new = spark.range(0, 4000, numPartitions=4).selectExpr("cast(id as int) x")
+    with pytest.raises(Exception, match="injected failure"):
+        wh.write_table(_failing(new, "x", 3999), "u")
+    assert sorted(r.x for r in wh.read(spark, "u").collect()) == [1, 2]
+    assert _files(tmp_path / "wh") == before
+
+
+def test_partition_values_with_special_characters_round_trip(spark, tmp_path):
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    df = spark.createDataFrame([(1, "a", "2024-01-01T00:00"), (2, "b", "x y")], "id int, v string, day string")
+    wh.write_partitions(df, "t", "day", ["2024-01-01T00:00", "x y"])
+    wh.write_partitions(df.where("id = 1"), "t", "day", ["2024-01-01T00:00"])
+    assert wh.partitions(spark, "t", "day") == ["2024-01-01T00:00", "x y"]
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "2024-01-01T00:00"), (2, "b", "x y")]
