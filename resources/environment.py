@@ -21,6 +21,36 @@ from resources.spark import SparkResource
 from resources.warehouse import Warehouse
 
 
+class SettingError(ValueError):
+    """An environment variable holds a value the project cannot use (names the variable)."""
+
+
+def int_setting(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not an integer (default {default})") from None
+    if value < minimum:
+        raise SettingError(f"{name}={value} must be at least {minimum} (default {default})")
+    return value
+
+
+def float_setting(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a number (default {default})") from None
+    if not value >= minimum or value == float("inf"):  # also rejects nan
+        raise SettingError(f"{name}={raw} must be a finite number >= {minimum} (default {default})")
+    return value
+
+
 def data_dir(environ: Mapping[str, str]) -> str:
     return environ.get("OFFBEAT_DATA_DIR", "data")
 
@@ -32,19 +62,25 @@ def build_object_store(environ: Mapping[str, str]) -> ObjectStore:
     if backend == "s3":
         bucket = environ.get("OFFBEAT_S3_BUCKET")
         if not bucket:
-            raise ValueError("OFFBEAT_OBJECT_STORE=s3 needs OFFBEAT_S3_BUCKET")
+            raise SettingError("OFFBEAT_OBJECT_STORE=s3 needs OFFBEAT_S3_BUCKET")
+        # Keys configured: pass them (and the session token of temporary credentials) as
+        # EnvVars, resolved at run time and never displayed. Otherwise boto3's default chain.
         secrets: dict[Any, Any] = {}
-        if "AWS_ACCESS_KEY_ID" in environ:
+        if environ.get("AWS_ACCESS_KEY_ID"):
+            if not environ.get("AWS_SECRET_ACCESS_KEY"):
+                raise SettingError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
             secrets["aws_access_key_id"] = dg.EnvVar("AWS_ACCESS_KEY_ID")
             secrets["aws_secret_access_key"] = dg.EnvVar("AWS_SECRET_ACCESS_KEY")
+            if environ.get("AWS_SESSION_TOKEN"):
+                secrets["aws_session_token"] = dg.EnvVar("AWS_SESSION_TOKEN")
         return S3ObjectStore(
             bucket=bucket,
             prefix=environ.get("OFFBEAT_S3_PREFIX", ""),
             endpoint_url=environ.get("OFFBEAT_S3_ENDPOINT_URL") or None,
-            region_name=environ.get("AWS_REGION", "us-east-1"),
+            region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
             **secrets,
         )
-    raise ValueError(f"OFFBEAT_OBJECT_STORE must be 'local' or 's3', not {backend!r}")
+    raise SettingError(f"OFFBEAT_OBJECT_STORE must be 'local' or 's3', not {backend!r}")
 
 
 def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -55,15 +91,15 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "object_store": build_object_store(environ),
         "spark": SparkResource(
             master=environ.get("SPARK_MASTER", "local[*]"),
-            shuffle_partitions=int(environ.get("OFFBEAT_SHUFFLE_PARTITIONS", "8")),
+            shuffle_partitions=int_setting(environ, "OFFBEAT_SHUFFLE_PARTITIONS", 8),
             driver_memory=environ.get("OFFBEAT_SPARK_DRIVER_MEMORY", "4g"),
             checkpoint_dir=os.path.join(base, "spark-checkpoints"),
         ),
         "platform_api": PlatformAPI(
             base_url=environ.get("OFFBEAT_API_BASE_URL", "http://127.0.0.1:8765"),
             client_id=dg.EnvVar("OFFBEAT_CLIENT_ID"),
-            concurrency=int(environ.get("OFFBEAT_CRAWL_CONCURRENCY", "64")),
-            rate_limit_rps=float(environ.get("OFFBEAT_CRAWL_RATE_LIMIT_RPS", "0")),
+            concurrency=int_setting(environ, "OFFBEAT_CRAWL_CONCURRENCY", 64),
+            rate_limit_rps=float_setting(environ, "OFFBEAT_CRAWL_RATE_LIMIT_RPS", 0.0),
         ),
         "catalog_rules": CatalogRulesResource(),
         "warehouse": Warehouse(uri=environ.get("OFFBEAT_WAREHOUSE_URI", os.path.join(base, "warehouse"))),

@@ -251,12 +251,21 @@ class _MultipartWriter(io.RawIOBase):
             )
 
 
+class ObjectStoreUnavailable(RuntimeError):
+    """The configured bucket or endpoint cannot be used (raised when a run starts)."""
+
+
 class S3ObjectStore(ObjectStore):
     """Any S3-compatible endpoint through boto3.
 
-    Credentials come from the standard AWS environment variables (``AWS_ACCESS_KEY_ID``,
-    ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``) or from the fields below when they are
-    set with ``dg.EnvVar``; they never appear in logs or metadata.
+    Credentials: boto3's default chain (environment, shared config, SSO, instance or pod
+    role) unless the key fields are set (with ``dg.EnvVar``, see resources/environment.py);
+    then the session token is passed too, so temporary credentials work. They never appear
+    in logs or metadata.
+
+    When a run starts (``setup_for_execution``), one ``HeadBucket`` with short timeouts
+    checks that the endpoint answers and the bucket exists, so a wrong setting fails the run
+    at once with the variable to fix rather than in the middle of the first asset.
     """
 
     bucket: str
@@ -265,29 +274,83 @@ class S3ObjectStore(ObjectStore):
     region_name: str = "us-east-1"
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
     multipart_threshold_bytes: int = 8 << 20  # also the part size (S3 minimum is 5 MiB)
     max_pool_connections: int = 32
+    check_on_start: bool = True
 
     _client: Any = PrivateAttr(default=None)
+
+    def _make_client(self, **config: Any):
+        import boto3
+        from botocore.config import Config
+
+        keys: dict[str, Any] = {}
+        if self.aws_access_key_id:  # explicit keys; otherwise boto3's default chain
+            keys = {
+                "aws_access_key_id": self.aws_access_key_id,
+                "aws_secret_access_key": self.aws_secret_access_key,
+                "aws_session_token": self.aws_session_token or None,
+            }
+        # A session of our own: the default chain is resolved now, not cached process-wide.
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region_name,
+            config=Config(max_pool_connections=self.max_pool_connections, **config),
+            **keys,
+        )
 
     @property
     def client(self):
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "s3",
-                endpoint_url=self.endpoint_url,
-                region_name=self.region_name,
-                aws_access_key_id=self.aws_access_key_id,
-                aws_secret_access_key=self.aws_secret_access_key,
-                config=Config(
-                    max_pool_connections=self.max_pool_connections,
-                    retries={"max_attempts": 5, "mode": "standard"},
-                ),
+            self._client = self._make_client(
+                connect_timeout=10, retries={"max_attempts": 5, "mode": "standard"}
             )
         return self._client
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.check_on_start:
+            self.check_available()
+
+    def check_available(self) -> None:
+        """Fail fast, naming the setting to fix, if the endpoint or bucket is unusable."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        endpoint = self.endpoint_url or f"AWS S3 ({self.region_name})"
+        probe = self._make_client(
+            connect_timeout=3, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+        )
+        try:
+            probe.head_bucket(Bucket=self.bucket)
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code"))
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                raise ObjectStoreUnavailable(
+                    f"S3 bucket {self.bucket!r} does not exist at {endpoint}: check "
+                    f"OFFBEAT_S3_BUCKET (and OFFBEAT_S3_ENDPOINT_URL)"
+                ) from e
+            if code in ("403", "AccessDenied", "Forbidden"):
+                raise ObjectStoreUnavailable(
+                    f"access to S3 bucket {self.bucket!r} at {endpoint} is denied: check "
+                    f"OFFBEAT_S3_BUCKET and the credentials (AWS_ACCESS_KEY_ID, "
+                    f"AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or the instance role)"
+                ) from e
+            raise ObjectStoreUnavailable(
+                f"S3 bucket {self.bucket!r} at {endpoint} answered {code}: check "
+                f"OFFBEAT_S3_BUCKET and OFFBEAT_S3_ENDPOINT_URL"
+            ) from e
+        except NoCredentialsError as e:
+            raise ObjectStoreUnavailable(
+                f"no AWS credentials found for S3 bucket {self.bucket!r} at {endpoint}: set "
+                f"AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) or use an "
+                f"instance role"
+            ) from e
+        except BotoCoreError as e:
+            raise ObjectStoreUnavailable(
+                f"S3 endpoint {endpoint} is unreachable ({type(e).__name__}): check "
+                f"OFFBEAT_S3_ENDPOINT_URL (bucket {self.bucket!r}, OFFBEAT_S3_BUCKET)"
+            ) from e
 
     def _k(self, key: str) -> str:
         key = _check_key(key)
