@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulator serve | catalog | truth`` (see ``--help`` of each)."""
+"""Command line: ``python -m simulator serve | catalog | truth | users-dump`` (see ``--help`` of each)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--start-date", type=_date, default=dt.date(2024, 1, 1), help="first upload day (default 2024-01-01)")
     t.add_argument("--bad-row-rate", type=_share, default=0.01, help="share of bad rows (default 0.01)")
     t.add_argument("--out", required=True, help="FILE.json, or FILE.parquet (then one FILE.<table>.parquet per table)")
+
+    d = sub.add_parser("users-dump", help="write an imported-users dump (JSON Lines of api-v2 users) and its truth",
+                       description="Write a platform's own user population as JSON Lines (one api-v2 user per line, "
+                                   "web_profiles inside), shaped unlike the crawled simulator (default: 3,000 users, "
+                                   "half spam, no superstars), plus its truth (id, class, four_class, is_spam, hard_case).")
+    d.add_argument("--seed", type=int, default=5, help="dump seed (default 5)")
+    d.add_argument("--users", type=_positive_int, default=3000, help="number of users (default 3000)")
+    d.add_argument("--spam-share", type=_share, default=0.5, help="share of spam accounts (default 0.5)")
+    d.add_argument("--out", required=True, help="FILE.jsonl or FILE.jsonl.gz (e.g. <store>/landing/user_dumps/x.jsonl.gz)")
+    d.add_argument("--truth", default=None, help="truth FILE.parquet or FILE.csv (default: <stem>.truth.parquet beside --out)")
     return p
 
 
@@ -106,6 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             print(f"error: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "users-dump":
+        from simulator.users import write_user_dump
+
+        try:
+            info = write_user_dump(args.out, args.seed, args.users, args.spam_share, args.truth)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"{info['path']} ({info['users']} users, {info['spam']} spam)\n{info['truth_path']}")
         return 0
     if args.command == "catalog":
         from simulator.catalog import main_catalog

@@ -14,8 +14,26 @@ Shares (documented choices, shaped like seed 000; "live" = not dead):
 * Plans: Free ~99.8%, Pro Unlimited ~0.15%, Pro ~0.065% of live users (musicians pay most).
 * Follows: ~39% of live users follow nobody, ~45% have no followers (see ``graph``).
 
+Hard cases (issue 11): variants inside the classes above, chosen by a hash of (seed, id)
+(fake batches: of the batch's first id), so the class codes stay what ``graph`` and the
+network detectors rely on. ``variant_codes`` gives them; ``HARD_CASE_NAMES`` names them.
+
+* camouflaged spam (35% of pornographic spam, 40% of fake batches): plausible
+  descriptions without profanity or stock phrases, no shortener, some followers;
+  pornographic ones follow 30-150 accounts (not the 250-350 band) and link a
+  random-looking domain (free TLD or a cheap one); fake batches still share one second
+  and one description.
+* SEO accounts with normal-looking counts (50% of SEO): musician-like followings and
+  followers, 40% of them with 1-3 (promo) tracks.
+* legitimate shortener / link-hub users: 15% of regular musicians, 30% of superstars and
+  1% of fans link bit.ly, linktr.ee, ffm.to, ... (often in the description too).
+* new heavy followers (3% of fans): follow about 60-300 accounts, have few followers, a
+  little activity, usually no description.
+
 The follow counts in a user object are the lengths of its collections in ``graph``, so
 they depend on the number of users the server serves (``users``; ``None`` = unbounded).
+The api-v2 object with those counts is assembled by ``simulator.users.user`` (which
+imports both modules); this module never imports ``graph``.
 """
 
 from __future__ import annotations
@@ -55,6 +73,20 @@ FARM_BLOCK_RATE, FARM_MEMBER_RATE = 0.5, 0.01
 
 # ---- salts ---------------------------------------------------------------------------
 S_CLASS, S_FAKE, S_FARMBLOCK, S_FARM, S_ACT0, S_ACT, S_POP0, S_POP, S_CREATED, S_DETAIL = range(1, 11)
+S_VARIANT, S_KNOWN, S_KNOWN_WRONG = 11, 12, 13
+
+# ---- hard-case variants (within classes) -----------------------------------------------
+NORMAL, CAMOUFLAGED, SEO_NORMAL_COUNTS, LEGIT_SHORTENER, NEW_HEAVY_FOLLOWER = range(5)
+HARD_CASE_NAMES = {
+    NORMAL: None,
+    CAMOUFLAGED: "camouflaged_spam",
+    SEO_NORMAL_COUNTS: "seo_normal_counts",
+    LEGIT_SHORTENER: "legit_shortener",
+    NEW_HEAVY_FOLLOWER: "new_heavy_follower",
+}
+CAMO_PORN_SHARE, CAMO_FAKE_BATCH_SHARE, SEO_NORMAL_SHARE = 0.35, 0.40, 0.50
+SHORTENER_SHARE = {MUSICIAN: 0.15, SUPERSTAR: 0.30, FAN: 0.01}
+NEW_HEAVY_SHARE = 0.03  # of fans, after the shortener share
 
 # ---- time ----------------------------------------------------------------------------
 T_START = int(dt.datetime(2008, 1, 1, tzinfo=dt.UTC).timestamp())
@@ -88,6 +120,23 @@ def class_codes(seed: int, ids: np.ndarray) -> np.ndarray:
     codes[fake_batch_start(seed, ids) > 0] = FAKE
     codes[ids <= 0] = DEAD
     return codes
+
+
+def variant_codes(seed: int, ids: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    """Hard-case variant of every id (int8: NORMAL, CAMOUFLAGED, ...; see HARD_CASE_NAMES)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    codes = class_codes(seed, ids) if codes is None else codes
+    u = uniform_array(seed, S_VARIANT, ids)
+    out = np.full(ids.shape, NORMAL, dtype=np.int8)
+    out[(codes == PORN) & (u < CAMO_PORN_SHARE)] = CAMOUFLAGED
+    fb = fake_batch_start(seed, ids)
+    out[(codes == FAKE) & (uniform_array(seed, S_VARIANT, fb) < CAMO_FAKE_BATCH_SHARE)] = CAMOUFLAGED
+    out[(codes == SEO) & (u < SEO_NORMAL_SHARE)] = SEO_NORMAL_COUNTS
+    for code, share in SHORTENER_SHARE.items():
+        out[(codes == code) & (u < share)] = LEGIT_SHORTENER
+    fan_new = (codes == FAN) & (u >= SHORTENER_SHARE[FAN]) & (u < SHORTENER_SHARE[FAN] + NEW_HEAVY_SHARE)
+    out[fan_new] = NEW_HEAVY_FOLLOWER
+    return out
 
 
 def fake_batch_start(seed: int, ids: np.ndarray) -> np.ndarray:
@@ -141,9 +190,20 @@ class Block:
     act: np.ndarray
     pop: np.ndarray
     created: np.ndarray
+    variants: np.ndarray
 
 
-def follow_params(seed: int, ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# hard-case variants: (share following nobody, median act, share with no followers, median pop)
+_FOLLOW_VARIANT = {
+    (PORN, CAMOUFLAGED): (0.0, 0.0, 0.3, 0.6),  # act drawn 30-150 below (uniform targets)
+    (FAKE, CAMOUFLAGED): (0.3, 6.0, 0.4, 0.4),
+    (SEO, SEO_NORMAL_COUNTS): (0.12, 20.0, 0.10, 3.0),
+    (FAN, NEW_HEAVY_FOLLOWER): (0.0, 0.0, 0.6, 0.15),  # act drawn 100-400 below
+}
+
+
+def follow_params(seed: int, ids: np.ndarray, codes: np.ndarray,
+                  variants: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(act, pop): expected followings and relative attractiveness of each id."""
     act = np.zeros(ids.shape, dtype=np.float64)
     pop = np.zeros(ids.shape, dtype=np.float64)
@@ -158,6 +218,18 @@ def follow_params(seed: int, ids: np.ndarray, codes: np.ndarray) -> tuple[np.nda
         else:
             act[m] = np.where(a0[m] < none_act, 0.0, med_act * np.exp(1.0 * (a[m] - 0.5) * 2))
         pop[m] = np.where(p0[m] < none_pop, 0.0, med_pop * np.exp(1.2 * (p[m] - 0.5) * 2))
+    variants = variant_codes(seed, ids, codes) if variants is None else variants
+    for (code, var), (none_act, med_act, none_pop, med_pop) in _FOLLOW_VARIANT.items():
+        m = (codes == code) & (variants == var)
+        if not m.any():
+            continue
+        if code == PORN:
+            act[m] = 30 + 120 * a[m]
+        elif code == FAN:
+            act[m] = 150 + 450 * a[m] ** 1.5
+        else:
+            act[m] = np.where(a0[m] < none_act, 0.0, med_act * np.exp(1.0 * (a[m] - 0.5) * 2))
+        pop[m] = np.where(p0[m] < none_pop, 0.0, med_pop * np.exp(1.2 * (p[m] - 0.5) * 2))
     return act, pop
 
 
@@ -165,8 +237,9 @@ def follow_params(seed: int, ids: np.ndarray, codes: np.ndarray) -> tuple[np.nda
 def block(seed: int, b: int) -> Block:
     ids = np.arange(b * BLOCK, (b + 1) * BLOCK, dtype=np.int64)
     codes = class_codes(seed, ids)
-    act, pop = follow_params(seed, ids, codes)
-    return Block(first=b * BLOCK, codes=codes, act=act, pop=pop, created=created_array(seed, ids))
+    variants = variant_codes(seed, ids, codes)
+    act, pop = follow_params(seed, ids, codes, variants)
+    return Block(first=b * BLOCK, codes=codes, act=act, pop=pop, created=created_array(seed, ids), variants=variants)
 
 
 def code_of(seed: int, id: int) -> int:
@@ -185,6 +258,16 @@ def created_at(seed: int, id: int) -> int:
     return int(blk.created[id - blk.first])
 
 
+def variant_of(seed: int, id: int) -> int:
+    blk = block(seed, id // BLOCK)
+    return int(blk.variants[id - blk.first])
+
+
+def hard_case(seed: int, id: int) -> str | None:
+    """The hard case an id plants (see HARD_CASE_NAMES), or None."""
+    return HARD_CASE_NAMES[variant_of(seed, id)]
+
+
 # ---- per-user details ----------------------------------------------------------------
 def track_count(seed: int, id: int) -> int:
     code = code_of(seed, id)
@@ -195,6 +278,8 @@ def track_count(seed: int, id: int) -> int:
         return 11 + int((u - 6.0 / 7.15) / (1.15 / 7.15) * 90)
     if code == SUPERSTAR:
         return 101 + int(u * 500)
+    if code == SEO and variant_of(seed, id) == SEO_NORMAL_COUNTS and u < 0.4:
+        return 1 + int(u / 0.4 * 3)  # promo audio
     return 0
 
 
@@ -218,30 +303,51 @@ def seo_business(seed: int, id: int) -> int:
     return int(uniform(seed, S_DETAIL, id * 7 + 3) * 300)
 
 
+def _handle(seed: int, id: int) -> str:
+    return words.handle(words.username(rng_for(seed, S_DETAIL, id * 7 + 5)))
+
+
 def description(seed: int, id: int) -> str | None:
     code = code_of(seed, id)
+    var = variant_of(seed, id)
     if code == FAKE:
         start = int(fake_batch_start(seed, np.array([id]))[0])
-        return words.stock_description(rng_for(seed, S_DETAIL, start * 7 + 4))
+        rb = rng_for(seed, S_DETAIL, start * 7 + 4)
+        return words.plausible_description(rb) if var == CAMOUFLAGED else words.stock_description(rb)
     if code == SEO:
         return words.seo_description(rng_for(seed, S_DETAIL + 100, seo_business(seed, id)))
     r = rng_for(seed, S_DETAIL, id * 7 + 4)
     if code == PORN:
-        return words.porn_description(r)
+        return words.plausible_description(r) if var == CAMOUFLAGED else words.porn_description(r)
     if code in ARTIST_CODES:
-        return words.artist_description(r) if r.random() < 0.8 else None
-    return words.fan_description(r) if r.random() < 0.35 else None
+        text = words.artist_description(r) if r.random() < 0.8 else None
+        if var == LEGIT_SHORTENER and r.random() < 0.5:
+            return words.release_promo(r, _handle(seed, id), text)
+        return text
+    if var == NEW_HEAVY_FOLLOWER:
+        return words.fan_description(r) if r.random() < 0.2 else None
+    text = words.fan_description(r) if r.random() < 0.35 else None
+    if var == LEGIT_SHORTENER and r.random() < 0.3:
+        return words.release_promo(r, _handle(seed, id), text)
+    return text
 
 
-def user(seed: int, id: int, users: int | None = None) -> dict | None:
-    """The api-v2 user object of ``id``, or None when the id is dead (404)."""
-    from simulator import graph  # graph needs population; import here to avoid a cycle
+def is_live(seed: int, id: int, users: int | None = None) -> bool:
+    """True when ``id`` is a live user of a population of ``users`` ids (None = unbounded)."""
+    return id > 0 and (users is None or id <= users) and code_of(seed, id) != DEAD
 
-    if id <= 0 or (users is not None and id > users):
+
+def user_object(seed: int, id: int, followers_count: int, followings_count: int) -> dict | None:
+    """The api-v2 user object of ``id`` given its follow counts, or None when the id is dead.
+
+    ``simulator.users.user`` fills the counts from ``graph``; this function never does.
+    """
+    if id <= 0:
         return None
     code = code_of(seed, id)
     if code == DEAD:
         return None
+    var = variant_of(seed, id)
     r = rng_for(seed, S_DETAIL, id * 7 + 5)
     name = words.username(r) if code != SEO else words.business_name(seed_business(seed, id))
     permalink = words.permalink(name, id)
@@ -250,11 +356,13 @@ def user(seed: int, id: int, users: int | None = None) -> dict | None:
     p = plan(seed, id)
     city, country = words.place(r) if r.random() < 0.4 else (None, None)
     null = r.random
-    followers = graph.followers_count(seed, id, users)
-    followings = graph.followings_count(seed, id, users)
     activity = 0 if code in (FAKE, FARM, BOT) else int(r.paretovariate(1.3) * 3) - 3
     if code == PORN:
-        activity = r.randint(0, 2)
+        activity = r.randint(0, 2) if var != CAMOUFLAGED else r.randint(0, 12)
+    elif var == NEW_HEAVY_FOLLOWER:
+        activity = r.randint(0, 8)
+    elif code == FAKE and var == CAMOUFLAGED:
+        activity = r.randint(0, 3)
     sub = {"product": {"id": _PRODUCT[p]}}
     return {
         "id": id,
@@ -264,8 +372,8 @@ def user(seed: int, id: int, users: int | None = None) -> dict | None:
         "first_name": "",
         "last_name": "",
         "full_name": "",
-        "followers_count": followers,
-        "followings_count": followings,
+        "followers_count": int(followers_count),
+        "followings_count": int(followings_count),
         "track_count": track_count(seed, id),
         "likes_count": None if null() < 0.02 else max(0, activity * 3),
         "playlist_count": max(0, activity // 10),
@@ -292,6 +400,12 @@ def user(seed: int, id: int, users: int | None = None) -> dict | None:
     }
 
 
+def __getattr__(name: str):
+    if name == "user":  # moved: it needs graph's follow counts (and graph imports this module)
+        raise AttributeError("simulator.population.user moved to simulator.users.user (no import cycle)")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def seed_business(seed: int, id: int) -> int:
     return seed * 1000 + seo_business(seed, id)
 
@@ -301,13 +415,45 @@ def web_profiles(seed: int, id: int) -> list[dict] | None:
     code = code_of(seed, id)
     if code == DEAD or id <= 0:
         return None
+    var = variant_of(seed, id)
     r = rng_for(seed, S_DETAIL, id * 7 + 6)
     if code == PORN:
-        return words.porn_profiles(r)
+        return words.camouflaged_profiles(r) if var == CAMOUFLAGED else words.porn_profiles(r)
     if code == SEO:
         return words.seo_profiles(seed_business(seed, id))
     if code in ARTIST_CODES:
-        return words.artist_profiles(r, words.username(rng_for(seed, S_DETAIL, id * 7 + 5)))
+        out = words.artist_profiles(r, words.username(rng_for(seed, S_DETAIL, id * 7 + 5)))
+        if var == LEGIT_SHORTENER:
+            out.append(words.link_hub_profile(r, _handle(seed, id)))
+        return out
     if code == FAKE:
         return [] if r.random() < 0.7 else words.social_profiles(r, 1)
-    return words.social_profiles(r, 1) if r.random() < 0.2 else []
+    out = words.social_profiles(r, 1) if r.random() < 0.2 else []
+    if var == LEGIT_SHORTENER:
+        out.append(words.link_hub_profile(r, _handle(seed, id)))
+    return out
+
+
+# ---- known labels (with noise) ---------------------------------------------------------
+def spam_truth(codes: np.ndarray) -> np.ndarray:
+    """Planted spam (pornographic, fake, SEO) as booleans."""
+    return np.isin(codes, SPAM_CODES)
+
+
+def known_label_frame(seed: int, ids: np.ndarray, share: float = 0.01, wrong: float = 0.05,
+                      label_seed: int = 0):
+    """Known labels for a ``share`` of the live ``ids``, a ``wrong`` share of them flipped.
+
+    Returns a pandas DataFrame (user_id, is_spam, wrong): ``is_spam`` is the label as an
+    analyst would hand it over (wrong where ``wrong`` is True); pass only
+    (user_id, is_spam) to a detector. Deterministic in (seed, label_seed, id).
+    """
+    import pandas as pd
+
+    ids = np.asarray(ids, dtype=np.int64)
+    codes = class_codes(seed, ids)
+    key = seed * 1_000_003 + label_seed
+    pick = (uniform_array(key, S_KNOWN, ids) < share) & (codes != DEAD)
+    flip = uniform_array(key, S_KNOWN_WRONG, ids) < wrong
+    ids, codes, flip = ids[pick], codes[pick], flip[pick]
+    return pd.DataFrame({"user_id": ids, "is_spam": spam_truth(codes) ^ flip, "wrong": flip})

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from simulator import graph, population
 from simulator.faults import ERROR_429_JSON, FaultConfig, FaultInjector
+from simulator.users import user as api_user
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 JSON = [(b"content-type", b"application/json; charset=utf-8")]
@@ -61,7 +62,7 @@ class SimulatorApp:
                 return _error(404, "not found")
             return self._page(graph.reposters(seed, ident, users), self._user, path, query, base)
         if sub is None:
-            u = population.user(seed, ident, users)
+            u = api_user(seed, ident, users)
             return (200, _dumps(u)) if u is not None else _error(404, "not found")
         if not self._alive(ident):
             return _error(404, "not found")
@@ -77,7 +78,7 @@ class SimulatorApp:
         return 0 < ident <= self.users and population.code_of(self.seed, ident) != population.DEAD
 
     def _user(self, ident: int) -> dict:
-        return population.user(self.seed, ident, self.users) or {"id": ident, "kind": "user"}
+        return api_user(self.seed, ident, self.users) or {"id": ident, "kind": "user"}
 
     def _track(self, ident: int) -> dict:
         return graph.track(self.seed, ident, self.users) or {"id": ident, "kind": "track"}

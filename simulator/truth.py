@@ -13,11 +13,17 @@ from simulator import population as P
 
 
 def user_classes(seed: int, users: int, first_id: int = 1, last_id: int | None = None) -> pd.DataFrame:
-    """(id, class) for ids first_id..last_id (default: all of 1..users)."""
+    """(id, class, hard_case) for ids first_id..last_id (default: all of 1..users).
+
+    ``hard_case`` names the planted hard variant (camouflaged_spam, seo_normal_counts,
+    legit_shortener, new_heavy_follower) or is None; see ``population.variant_codes``.
+    """
     last = users if last_id is None else min(last_id, users)
     ids = np.arange(first_id, last + 1, dtype=np.int64)
     codes = P.class_codes(seed, ids)
-    return pd.DataFrame({"id": ids, "class": pd.Series(codes).map(P.CLASS_NAMES).to_numpy()})
+    variants = P.variant_codes(seed, ids, codes)
+    return pd.DataFrame({"id": ids, "class": pd.Series(codes).map(P.CLASS_NAMES).to_numpy(),
+                         "hard_case": pd.Series(variants).map(P.HARD_CASE_NAMES).to_numpy()})
 
 
 def ids_of(seed: int, users: int, class_name: str) -> list[int]:
@@ -70,6 +76,7 @@ def write_truth(out: str, tables: dict[str, pd.DataFrame], meta: dict) -> list[s
             "user_classes": dict(zip(users["id"].astype(str), users["class"], strict=True)),
             "bot_ids": users.loc[users["class"].isin(["bot_multifollow", "follow_farm"]), "id"].tolist(),
             "maven_ids": users.loc[users["class"] == "maven", "id"].tolist(),
+            "hard_cases": {str(i): h for i, h in zip(users["id"], users["hard_case"], strict=True) if isinstance(h, str)},
         }
         if "labels" in tables:
             labels = tables["labels"]

@@ -18,6 +18,19 @@ PROFANE = ["sexy", "horny", "nude", "xxx", "porn", "hot girls", "18+", "naked", 
 PORN_LINES = ["see my private photos", "hot girls near you", "click for my naked pics", "free webcam 18+"]
 SHORTENERS = ["goo.gl", "bit.ly", "tinyurl.com"]
 SPAM_TLDS = ["ga", "ml", "cf", "gq", "tk"]
+CHEAP_TLDS = ["xyz", "top", "online", "site", "club"]
+# shorteners and link hubs legitimate musicians use to promote releases
+LINK_HUBS = ["bit.ly", "linktr.ee", "ffm.to", "lnk.to", "smarturl.it", "found.ee", "tinyurl.com", "hypeddit.com"]
+# plausible bios for camouflaged spam (no profanity, no stock phrases, no link)
+BIO_OPENERS = ["Hey, I'm {first}", "{first} here", "Just a girl from {city}", "{first}, {age}, {city}",
+               "Living in {city}", "Model and dancer from {city}", "New here", "Photographer based in {city}"]
+BIO_MIDDLES = ["love {genre} and late nights", "always looking for new {genre}", "music is my therapy",
+               "into {genre}, art and travel", "dancing to {genre} every weekend", "collecting vinyl",
+               "learning guitar", "festival season all year"]
+BIO_CLOSERS = ["let's connect", "follow me and I follow back", "message me", "say hi", "check my page",
+               "more on my site", "dm for collabs", ""]
+RELEASE_LINES = ["New single out now", "Stream the new EP", "Listen everywhere", "Pre-save my album",
+                 "All links", "Tickets + merch", "My music on all platforms"]
 SERVICES = ["plumbing", "locksmith", "SEO services", "car rental", "dentist", "web design", "roof repair", "essay writing", "casino bonus", "weight loss pills"]
 FAN_LINES = ["just here for the music", "house & techno", "hip hop head", "i like sad songs", "dj wannabe", "listening 24/7"]
 ARTIST_LINES = ["Producer / DJ", "Singer-songwriter", "Beatmaker", "Band from {city}", "Bookings: {mail}", "New EP out now"]
@@ -114,3 +127,45 @@ def artist_profiles(r: random.Random, name: str) -> list[dict]:
 
 def track_title(r: random.Random) -> str:
     return " ".join(r.sample(TITLE_WORDS, r.randint(1, 3))).title()
+
+
+def handle(name: str) -> str:
+    """A link handle from a display name ('Mara Lindqvist' -> 'maralindqvist')."""
+    return re.sub(r"[^a-z0-9]+", "", name.lower()) or "artist"
+
+
+def plausible_description(r: random.Random) -> str:
+    """A bio that reads like a person's: camouflaged spam uses these."""
+    fill = {"first": r.choice(FIRST), "city": r.choice(PLACES)[0], "age": r.randint(19, 29), "genre": r.choice(GENRES)}
+    parts = [r.choice(BIO_OPENERS).format(**fill), r.choice(BIO_MIDDLES).format(**fill), r.choice(BIO_CLOSERS)]
+    text = ". ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:]
+
+
+def hub_url(r: random.Random, handle_: str) -> str:
+    host = r.choice(LINK_HUBS)
+    if host in ("linktr.ee", "hypeddit.com"):
+        return f"https://{host}/{handle_}"
+    code = "".join(r.choice(string.ascii_letters + string.digits) for _ in range(r.randint(6, 8)))
+    return f"https://{host}/{code}"
+
+
+def release_promo(r: random.Random, handle_: str, text: str | None) -> str:
+    """A musician's description promoting a release through a shortener or link hub."""
+    line = f"{r.choice(RELEASE_LINES)}: {hub_url(r, handle_)}"
+    return f"{text} | {line}" if text else line
+
+
+def link_hub_profile(r: random.Random, handle_: str) -> dict:
+    return {"url": hub_url(r, handle_), "network": "personal", "title": r.choice(RELEASE_LINES), "username": None}
+
+
+def camouflaged_profiles(r: random.Random) -> list[dict]:
+    """A random-looking domain (free or cheap TLD), sometimes beside an ordinary social link."""
+    tld = r.choice(SPAM_TLDS) if r.random() < 0.6 else r.choice(CHEAP_TLDS)
+    name = "".join(r.choice(string.ascii_lowercase) for _ in range(r.randint(7, 11)))
+    out = [{"url": f"https://{name}.{tld}/", "network": "personal", "title": r.choice(["my page", "website", "photos", ""]),
+            "username": None}]
+    if r.random() < 0.4:
+        out.extend(social_profiles(r, 1))
+    return out

@@ -9,6 +9,7 @@ import httpx
 
 from simulator import graph, population
 from simulator.testing import running_simulator
+from simulator.users import user as api_user
 from tests.simulator.conftest import SEED, USERS, get
 
 
@@ -42,7 +43,7 @@ def test_user_shape_matches_fixture(sim_url, client, shared_dir):
     user = r.json()
     assert set(fixture) - {"visuals"} <= set(user)
     assert user["id"] == uid and user["kind"] == "user" and user["urn"] == f"soundcloud:users:{uid}"
-    assert user == population.user(SEED, uid, USERS)
+    assert user == api_user(SEED, uid, USERS)
 
 
 def test_web_profiles(sim_url, client):
@@ -143,7 +144,7 @@ def test_tracks_and_reposters_with_maven_burst(sim_url, client):
 
 def test_next_href_absent_on_last_page(sim_url, client):
     fan = next(i for i in range(1, USERS) if population.user_class(SEED, i) == "fan"
-               and 0 < population.user(SEED, i, USERS)["followings_count"] < 50)
+               and 0 < api_user(SEED, i, USERS)["followings_count"] < 50)
     page = get(client, f"{sim_url}/users/{fan}/followings").json()
     assert page["next_href"] is None and len(page["collection"]) > 0
 
