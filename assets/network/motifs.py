@@ -1,0 +1,139 @@
+"""Motif significance profile: the 13 connected triad types against a null model.
+
+Null model (Milo et al., Science 2002 / 2004): randomised networks that keep every node's
+number of outgoing asymmetric arcs, incoming asymmetric arcs and mutual (reciprocated)
+pairs. They are produced by edge switches done in vectorised batches:
+
+* asymmetric arcs ``a->b, c->d`` become ``a->d, c->b``;
+* mutual pairs ``a<->b, c<->d`` become ``a<->d, c<->b`` (each pair randomly oriented first,
+  so both re-pairings are proposed).
+
+A switch is rejected when it would create a self-loop, or a dyad that already exists (in
+either direction, so no multi-edge and no new mutual pair appears), or a dyad another
+switch of the same batch creates. Each batch pairs the arcs of one class by a random
+permutation, so every arc takes part in one attempted switch per batch;
+``switches_per_edge`` batches per class are run. (igraph's ``rewire`` and networkx's
+``directed_edge_swap`` do not keep mutual pairs: Wiki-Vote's 2,927 mutual pairs drop to
+about 947.)
+
+The census of a randomised graph only changes in its triangles (the per-node out/in/mutual
+counts fix every open and one-dyad count), but the full census is recomputed from the
+triangle tricodes anyway; it is cheap.
+
+``z = (N_real - mean(N_rand)) / std(N_rand)`` (sample std, ddof=1) per connected type;
+NaN where the randomised counts do not vary. The significance profile is
+``SP = z / sqrt(sum(z**2))`` over the finite z-scores (Milo et al. 2004).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assets.network.triads import (
+    CONNECTED_TRIADS,
+    Dyads,
+    census_from_dyads,
+    triangle_tricodes,
+)
+
+
+def _switch(
+    a: np.ndarray, b: np.ndarray, keys: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """One batch of switches of pairs (a[e1]->b[e1], a[e2]->b[e2]) -> (a1->b2, a2->b1).
+
+    ``keys``: sorted undirected keys of all current dyads. Updates ``b`` in place and
+    returns (changed positions, number of accepted switches).
+    """
+    m = len(a)
+    perm = rng.permutation(m)
+    k = m // 2
+    e1, e2 = perm[:k], perm[k : 2 * k]
+    a1, b1, a2, b2 = a[e1], b[e1], a[e2], b[e2]
+    ok = (a1 != b2) & (a2 != b1) & (a1 != a2) & (b1 != b2)
+    k1 = np.minimum(a1, b2) * n + np.maximum(a1, b2)
+    k2 = np.minimum(a2, b1) * n + np.maximum(a2, b1)
+    for kk in (k1, k2):
+        idx = np.searchsorted(keys, kk)
+        idx[idx == len(keys)] = len(keys) - 1
+        ok &= keys[idx] != kk
+    # a new dyad proposed twice in this batch: reject every proposal involving it
+    both = np.concatenate([k1[ok], k2[ok]])
+    uniq, cnt = np.unique(both, return_counts=True)
+    dup = uniq[cnt > 1]
+    if len(dup):
+        ok &= ~(np.isin(k1, dup) | np.isin(k2, dup))
+    e1, e2 = e1[ok], e2[ok]
+    b[e1], b[e2] = b2[ok], b1[ok]
+    return np.concatenate([e1, e2]), int(ok.sum())
+
+
+def randomise(d: Dyads, rng: np.random.Generator, switches_per_edge: int = 10) -> Dyads:
+    """A randomised copy of ``d`` keeping each node's asymmetric out/in and mutual degrees."""
+    n = max(d.n, 1)
+    code = d.code
+    asym = code != 3
+    # asymmetric arcs as tail -> head
+    fwd = code[asym] == 1
+    au, av = d.u[asym], d.v[asym]
+    at = np.where(fwd, au, av).astype(np.int64)
+    ah = np.where(fwd, av, au).astype(np.int64)
+    mu = d.u[~asym].astype(np.int64)
+    mv = d.v[~asym].astype(np.int64)
+
+    def all_keys() -> np.ndarray:
+        return np.sort(
+            np.concatenate(
+                [np.minimum(at, ah) * n + np.maximum(at, ah), np.minimum(mu, mv) * n + np.maximum(mu, mv)]
+            )
+        )
+
+    for _ in range(switches_per_edge):
+        if len(at) >= 2:
+            _switch(at, ah, all_keys(), n, rng)
+        if len(mu) >= 2:
+            flip = rng.random(len(mu)) < 0.5
+            mu, mv = np.where(flip, mv, mu), np.where(flip, mu, mv)
+            _switch(mu, mv, all_keys(), n, rng)
+    u = np.concatenate([np.minimum(at, ah), np.minimum(mu, mv)])
+    v = np.concatenate([np.maximum(at, ah), np.maximum(mu, mv)])
+    c = np.concatenate([np.where(at < ah, 1, 2), np.full(len(mu), 3)]).astype(np.int8)
+    return Dyads(n=d.n, u=u, v=v, code=c, labels=d.labels)
+
+
+def connected_counts(d: Dyads) -> np.ndarray:
+    """Counts of the 13 connected triad types (CONNECTED_TRIADS order)."""
+    tri, _ = triangle_tricodes(d.n, d.u, d.v, d.code)
+    census = census_from_dyads(d, tri)
+    return np.array([census[t] for t in CONNECTED_TRIADS], dtype=np.float64)
+
+
+def significance_profile(
+    d: Dyads,
+    randomisations: int,
+    seed: int | list[int] = 0,
+    *,
+    switches_per_edge: int = 10,
+    real: np.ndarray | None = None,
+) -> tuple[dict[str, float], dict[str, float], np.ndarray]:
+    """(z-scores, SP, randomised counts [randomisations x 13]) of the 13 connected types."""
+    if real is None:
+        real = connected_counts(d)
+    rng = np.random.default_rng(seed)
+    rand = np.zeros((randomisations, len(CONNECTED_TRIADS)))
+    for r in range(randomisations):
+        rand[r] = connected_counts(randomise(d, rng, switches_per_edge))
+    z = np.full(len(CONNECTED_TRIADS), np.nan)
+    if randomisations >= 2:
+        mean = rand.mean(axis=0)
+        std = rand.std(axis=0, ddof=1)
+        nz = std > 0
+        z[nz] = (real[nz] - mean[nz]) / std[nz]
+    finite = np.isfinite(z)
+    norm = float(np.sqrt((z[finite] ** 2).sum())) if finite.any() else 0.0
+    sp = np.where(finite, z / norm, np.nan) if norm > 0 else np.full_like(z, np.nan)
+    return (
+        {t: float(x) for t, x in zip(CONNECTED_TRIADS, z, strict=True)},
+        {t: float(x) for t, x in zip(CONNECTED_TRIADS, sp, strict=True)},
+        rand,
+    )
