@@ -46,3 +46,78 @@ def catalog_tables(flagged_labels: int = 12, seed: int = 0) -> dict:
                "exempt_labels_to_review": 1}
     return dict(flagged=flagged, summary=summary, networks=networks, edges=edges, exempt=exempt, hourly=hourly,
                 figures=figures)
+
+
+def overview_tables(seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    n = 400
+    followers = rng.integers(0, 5000, n)
+    followings = rng.integers(0, 2000, n)
+    followings[:40] = rng.integers(250, 350, 40)  # the seed's spam band: follow hundreds, no followers
+    followers[:40] = 0
+    return {
+        "plans": pd.DataFrame({"plan": ["Free", "Pro Plus", "Pro"], "users": [9980, 14, 6],
+                               "share": [0.998, 0.0014, 0.0006]}),
+        "track_buckets": pd.DataFrame({"bucket": ["0", "1-10", "11-100", "101+"], "users": [9280, 600, 115, 5]}),
+        "engagement": pd.DataFrame({"measure": ["likes", "reposts", "comments"], "users_with_any": [4000, 900, 300],
+                                    "share_with_any": [0.4, 0.09, 0.03], "mean": [12.5, 0.8, 0.2]}),
+        "follow": pd.DataFrame({"followers": followers, "followings": followings,
+                                "predicted_class": ["spam"] * 40 + ["fans"] * (n - 40)}),
+        "domains": pd.DataFrame({"domain": ["bit.ly", "youtube.com", "goo.gl", "facebook.com", "音乐.cn"],
+                                 "users": [300, 250, 120, 90, 10],
+                                 "is_shortener": [True, False, True, False, False]}),
+    }
+
+
+def spam_inputs(seed: int = 0, users: int = 300) -> dict:
+    rng = np.random.default_rng(seed)
+    classes = rng.choice(["spam", "fans", "regular_musicians", "superstars"], users, p=[0.3, 0.5, 0.15, 0.05])
+    prob = np.where(classes == "spam", rng.uniform(0.6, 1, users), rng.uniform(0, 0.4, users))
+    types = np.where(classes == "spam", rng.choice(["pornographic", "fake_batch", "seo", "other"], users), None)
+    reasons = np.where(classes == "spam", "shortener link bit.ly; created with 14 others at 2016-03-21T18:39:11Z, "
+                       f"same description ({HAN_TITLE})", "")
+    scores = pd.DataFrame({"user_id": np.arange(1, users + 1), "spam_probability": prob,
+                           "predicted_class": classes, "spam_type": types, "reasons": reasons})
+    return {
+        "elbow": pd.DataFrame({"k": range(2, 11), "inertia": [1000 / k ** 1.2 for k in range(2, 11)]}),
+        "chosen_k": 4,
+        "clusters": pd.DataFrame({"cluster": [0, 1, 2, 3], "name": ["Spam", "Fans", "Regular Musicians", "Superstars"],
+                                  "users": [90, 150, 45, 15], "followers": [0.2, 12.0, 150.0, 90000.0],
+                                  "followings": [300.0, 80.0, 120.0, 50.0], "url_shortener": [0.9, 0.01, 0.05, 0.0]}),
+        "confusion": pd.DataFrame({"actual": ["spam", "spam", "fans", "fans"], "predicted": ["spam", "fans", "fans", "spam"],
+                                   "count": [95, 5, 97, 3]}),
+        "metrics": {"model_version": "20260101T000000Z-ab12", "accuracy": 0.96, "roc_auc": 0.991,
+                    "spam_precision": 0.97, "spam_recall": 0.95},
+        "scores": scores,
+    }
+
+
+def network_inputs(seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    from assets.reports.network_report import TRIADS
+
+    artists = [101, 202, 303]
+    metrics = pd.DataFrame({"artist_id": artists, "nodes": [500, 800, 120], "edges": [2100, 5200, 300],
+                            "transitivity": [0.1, 0.2, 0.05], "reciprocity": [0.3, 0.25, 0.5]})
+    for code in TRIADS:
+        metrics[f"triad_{code}"] = rng.integers(0, 10_000, 3)
+    for code in TRIADS[3:]:
+        metrics[f"z_{code}"] = rng.normal(0, 3, 3)
+    bots = pd.DataFrame({"user_id": np.arange(1, 61), "suspicion": rng.uniform(0, 1, 60)})
+    bots["flagged"] = bots["suspicion"] > 0.7
+    bots["detectors"] = [["multi_follow", "fraudar"] if f else [] for f in bots["flagged"]]
+    bots["evidence"] = [f"follows artist 101 5 times; dense block with 30 others ({HAN_TITLE})" if f else ""
+                        for f in bots["flagged"]]
+    clean = pd.DataFrame({"artist_id": artists, "raw_followers": [500, 800, 120], "clean_followers": [430, 790, 118],
+                          "raw_reposts": [90, 40, 10], "clean_reposts": [60, 39, 10]})
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = []
+    for track in (11, 12):
+        for h in range(48):
+            n = int(rng.poisson(2)) + (30 if h == 20 else 0)
+            rows.append({"track_id": track, "artist_id": 101, "bucket_start": t0 + pd.Timedelta(hours=h),
+                         "reposts": n, "spike": h == 20})
+    timelines = pd.DataFrame(rows)
+    mavens = pd.DataFrame({"user_id": [7, 9], "artist_id": [101, 101], "tracks_preceding_spikes": [3, 2],
+                           "score": [4.2, 2.1], "p_value": [0.001, 0.04]})
+    return {"metrics": metrics, "bots": bots, "clean": clean, "timelines": timelines, "mavens": mavens}

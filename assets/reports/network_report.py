@@ -1,0 +1,239 @@
+"""Render the follower-network report (pure: pandas in, bytes out).
+
+Inputs (pandas, from the ``network`` group; column names matched loosely so the report
+follows the tables as they are written):
+* ``metrics``: network_metrics, one row per artist: scalar metrics, triad census columns
+  (named by the 16 triad codes, e.g. ``t_021D`` / ``021D``) and motif z-scores (codes with
+  a ``z`` prefix/suffix, e.g. ``z_021D``);
+* ``bots``: follow_bots(user_id, suspicion, flagged, detectors, evidence);
+* ``clean``: clean_counts: raw and clean follower/repost counts per artist (and track);
+* ``timelines``: repost_timelines: per track, reposts per time bucket, with a spike flag
+  when the table has one;
+* ``mavens``: maven_candidates: users, the tracks whose spikes they preceded, a score.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from assets.reports.page import (
+    Report,
+    data_table,
+    document,
+    esc,
+    fig_png,
+    key_figures,
+    plain,
+    png_tag,
+    pyplot,
+    start_fonts,
+    table,
+    text_of,
+)
+
+TRIADS = ("003", "012", "102", "021D", "021U", "021C", "111D", "111U",
+          "030T", "030C", "201", "120D", "120U", "120C", "210", "300")
+CONNECTED = TRIADS[3:]
+MAX_TIMELINES = 12
+
+
+def _code(col: str) -> str | None:
+    m = re.search(r"(?:^|_)(\d{3}[A-Z]?)(?:$|_)", str(col))
+    return m.group(1) if m and m.group(1) in TRIADS else None
+
+
+def motif_columns(metrics: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """(census columns, z-score columns), each triad code -> column name."""
+    census, zs = {}, {}
+    for c in metrics.columns:
+        code = _code(c)
+        if code is None or not pd.api.types.is_numeric_dtype(metrics[c]):
+            continue
+        if re.search(r"(^|_)(z|zscore|z_score|sp|significance)(_|$)", str(c).lower()):
+            zs[code] = c
+        else:
+            census[code] = c
+    return census, zs
+
+
+def _id_col(df: pd.DataFrame, *names: str) -> str | None:
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+def motif_chart(metrics: pd.DataFrame, artist: str, zs: dict[str, str], census: dict[str, str]) -> bytes:
+    """Motif significance profile per artist (z-scores normalised to unit length, Milo et
+    al.), or the share of each connected triad type when no z-scores exist."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    codes = [c for c in CONNECTED if c in (zs or census)]
+    for name, (_, row) in zip(metrics[artist].head(10).tolist(), metrics.head(10).iterrows(), strict=True):
+        if zs:
+            v = np.array([float(row[zs[c]]) if pd.notna(row[zs[c]]) else 0.0 for c in codes])
+            norm = np.sqrt((v ** 2).sum())
+            v = v / norm if norm > 0 else v
+        else:
+            v = np.array([float(row[census[c]]) for c in codes])
+            v = v / v.sum() if v.sum() > 0 else v
+        ax.plot(range(len(codes)), v, "o-", ms=3, label=str(name))
+    ax.set_xticks(range(len(codes)), codes, rotation=45, fontsize=7)
+    ax.axhline(0, color="#999", lw=0.5)
+    ax.set_ylabel("significance profile" if zs else "share of connected triads")
+    ax.set_title("Motif profiles (13 connected triad types)")
+    ax.legend(fontsize=6, ncol=2, title="artist", title_fontsize=7)
+    return fig_png(fig)
+
+
+def detector_chart(bots: pd.DataFrame) -> bytes:
+    plt = pyplot()
+    det = bots.loc[bots["flagged"].astype(bool), "detectors"].map(_as_list).explode().dropna().value_counts()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 2.8))
+    ax.barh(det.index.astype(str), det.values, color="#c33")
+    ax.set_title("flagged accounts per detector")
+    ax2.hist(bots["suspicion"].astype(float), bins=40, color="#4a7ab5")
+    ax2.set_yscale("log")
+    ax2.set_title("suspicion of every scored account")
+    return fig_png(fig)
+
+
+def _as_list(v) -> list:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return []
+    if isinstance(v, str):
+        return [s.strip() for s in re.split(r"[,;|]", v) if s.strip()]
+    if hasattr(v, "tolist"):
+        return list(v.tolist())
+    return list(v)
+
+
+def clean_chart(clean: pd.DataFrame) -> bytes | None:
+    plt = pyplot()
+    pairs = [(c, c.replace("raw", "clean")) for c in clean.columns
+             if "raw" in c and c.replace("raw", "clean") in clean.columns]
+    key = _id_col(clean, "artist_id", "track_id", "user_id")
+    if not pairs or key is None:
+        return None
+    d = clean.groupby(key)[[c for p in pairs for c in p]].sum().sort_values(pairs[0][0], ascending=False).head(20)
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 3), squeeze=False)
+    for ax, (raw, cl) in zip(axes[0], pairs, strict=False):
+        x = np.arange(len(d))
+        ax.bar(x - 0.2, d[raw], 0.4, label=raw, color="#999")
+        ax.bar(x + 0.2, d[cl], 0.4, label=cl, color="#4a7ab5")
+        ax.set_xticks(x, d.index.astype(str), rotation=60, fontsize=6)
+        ax.legend(fontsize=7)
+        ax.set_title(f"{raw} vs {cl} per {key}", fontsize=9)
+    return fig_png(fig)
+
+
+def timeline_chart(timelines: pd.DataFrame, mavens: pd.DataFrame | None) -> bytes | None:
+    """Reposts over time for the tracks with the most reposts; spikes marked (when the table
+    flags them), and the reposts of maven candidates drawn as triangles."""
+    plt = pyplot()
+    track = _id_col(timelines, "track_id")
+    time = next((c for c in timelines.columns if pd.api.types.is_datetime64_any_dtype(timelines[c])), None) or \
+        _id_col(timelines, "bucket_start", "window_start", "time", "ts", "reposted_at", "hour", "day")
+    count = _id_col(timelines, "reposts", "count", "n")
+    if not (track and time and count):
+        return None
+    spike = _id_col(timelines, "spike", "is_spike")
+    top = timelines.groupby(track)[count].sum().sort_values(ascending=False).head(MAX_TIMELINES).index
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    maven_users = set()
+    if mavens is not None and len(mavens) and "user_id" in mavens.columns:
+        maven_users = set(mavens["user_id"].astype(str))
+    for t in top:
+        d = timelines[timelines[track] == t].sort_values(time)
+        x = pd.to_datetime(d[time], utc=True) if not pd.api.types.is_numeric_dtype(d[time]) else d[time]
+        line, = ax.plot(x, d[count], lw=1, label=str(t))
+        if spike:
+            s = d[spike].astype(bool)
+            ax.plot(x[s], d[count][s], "o", ms=6, mfc="none", mec="#c33", mew=1.5)
+        if maven_users and "user_id" in d.columns:
+            m = d["user_id"].astype(str).isin(maven_users)
+            ax.plot(x[m], d[count][m], "^", color=line.get_color(), ms=7)
+    ax.set_ylabel(count)
+    ax.set_title("Repost timelines (red circles: spikes; triangles: maven candidates' reposts)", fontsize=9)
+    ax.legend(fontsize=6, ncol=3, title="track", title_fontsize=7)
+    ax.tick_params(axis="x", rotation=25, labelsize=7)
+    return fig_png(fig)
+
+
+def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | None, clean: pd.DataFrame | None,
+                          timelines: pd.DataFrame | None, mavens: pd.DataFrame | None,
+                          figures: dict | None = None) -> Report:
+    inputs = {"network_metrics": metrics, "follow_bots": bots, "clean_counts": clean,
+              "repost_timelines": timelines, "maven_candidates": mavens}
+    present = {k: plain(v) for k, v in inputs.items() if v is not None}
+    start_fonts(text_of(*present.values()))
+    figures = dict(figures or {})
+    files: dict[str, bytes] = {}
+    missing = [k for k in inputs if k not in present]
+    body = []
+    if bots is not None:
+        flagged = bots[bots["flagged"].astype(bool)]
+        figures.setdefault("scored_accounts", len(bots))
+        figures.setdefault("flagged_bots", len(flagged))
+    if metrics is not None:
+        figures.setdefault("artist_networks", len(metrics))
+    if mavens is not None:
+        figures.setdefault("maven_candidates", len(mavens))
+    body.append(key_figures(figures))
+    if missing:
+        body.append(f"<p class='note warn'>Not available yet: {esc(', '.join(missing))}.</p>")
+    if metrics is not None:
+        artist = _id_col(metrics, "artist_id", "artist", "network_id") or metrics.columns[0]
+        census, zs = motif_columns(metrics)
+        scalar = [c for c in metrics.columns if c not in census.values() and c not in zs.values()
+                  and not isinstance(metrics[c].iloc[0] if len(metrics) else None, list | dict | np.ndarray)]
+        body.append("<h2>Metrics per artist network</h2>")
+        body.append(table(plain(metrics[scalar]), max_rows=200, empty="No artist networks."))
+        if len(metrics) and (census or zs):
+            files["motifs.png"] = motif_chart(metrics, artist, zs, census)
+            body.append("<h2>Motif profiles</h2>" + png_tag(files["motifs.png"], "motif profiles"))
+            if census:
+                body.append("<h3>Triad census</h3>")
+                body.append(table(plain(metrics[[artist, *[census[c] for c in TRIADS if c in census]]]), max_rows=200))
+            if zs:
+                body.append("<h3>Motif z-scores (against degree-preserving randomisations)</h3>")
+                body.append(table(plain(metrics[[artist, *[zs[c] for c in CONNECTED if c in zs]]]), max_rows=200))
+    if bots is not None:
+        body.append("<h2>Bots and their evidence</h2>")
+        if len(bots):
+            files["bots.png"] = detector_chart(bots)
+            body.append(png_tag(files["bots.png"], "bots per detector"))
+        flagged = plain(bots[bots["flagged"].astype(bool)].sort_values("suspicion", ascending=False))
+        body.append(data_table(flagged, "bots", empty="No bots flagged."))
+    if clean is not None:
+        body.append("<h2>Raw vs. clean counts</h2><p class='note'>Clean counts leave out flagged bots.</p>")
+        png = clean_chart(clean) if len(clean) else None
+        if png:
+            files["clean_counts.png"] = png
+            body.append(png_tag(png, "raw vs clean counts"))
+        body.append(data_table(plain(clean), "clean-counts", empty="No counts."))
+    if timelines is not None:
+        body.append("<h2>Repost timelines</h2>")
+        png = timeline_chart(timelines, mavens) if len(timelines) else None
+        if png:
+            files["timelines.png"] = png
+            body.append(png_tag(png, "repost timelines"))
+        else:
+            body.append("<p class='note'>No timeline to draw.</p>")
+    if mavens is not None:
+        body.append("<h2>Maven candidates</h2><p class='note'>Users whose repost came before a spike on several "
+                    "tracks, scored against random reposters of the same tracks.</p>")
+        body.append(data_table(plain(mavens), "mavens", empty="No maven candidates."))
+    html_bytes, fonts = document("Follower networks and bots", "Offbeat · artist follower networks, the bots "
+                                 "inflating them, true counts and who starts repost waves", "".join(body))
+    for k, v in present.items():
+        files[f"{k}.csv"] = v.to_csv(index=False).encode()
+    files["summary.json"] = json.dumps({"figures": figures}, indent=2, ensure_ascii=False, default=str).encode()
+    preview = present.get("follow_bots")
+    if preview is not None:
+        preview = preview[preview["flagged"].astype(bool)].head(10)
+    return Report(html=html_bytes, files=files, figures=figures, fonts=fonts, preview=preview)

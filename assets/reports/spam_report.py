@@ -1,0 +1,187 @@
+"""Render the spam report (pure: pandas in, bytes out).
+
+Inputs (pandas, from ``user_clusters``, ``spam_model`` and ``spam_scores``):
+* ``elbow``: (k, inertia) of the K-Means elbow, and ``chosen_k``;
+* ``clusters``: one row per cluster: a cluster id, its name, its size, and its centroid
+  (one column per feature);
+* ``confusion``: long (actual, predicted, count) or a square matrix with actual classes as
+  index;
+* ``metrics``: the model's version and metrics (flat dict: accuracy, roc_auc, per-class
+  precision/recall, ...);
+* ``scores``: spam_scores(user_id, spam_probability, predicted_class, spam_type, reasons);
+* ``previous``: the figures of the last run (its summary.json), for drift; None on the
+  first run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from assets.reports.page import (
+    Report,
+    data_table,
+    document,
+    esc,
+    fig_png,
+    key_figures,
+    plain,
+    png_tag,
+    pyplot,
+    start_fonts,
+    table,
+    text_of,
+)
+
+EXAMPLES_PER_TYPE = 5
+SPAM_CLASS = "spam"
+
+
+def elbow_chart(elbow: pd.DataFrame, chosen_k: int | None) -> bytes:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3))
+    e = elbow.sort_values("k")
+    ax.plot(e["k"], e["inertia"], "o-", color="#4a7ab5")
+    if chosen_k is not None and (e["k"] == chosen_k).any():
+        y = float(e.loc[e["k"] == chosen_k, "inertia"].iloc[0])
+        ax.plot([chosen_k], [y], "o", ms=12, mfc="none", mec="#c33", mew=2, label=f"chosen k = {chosen_k}")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("k (clusters)")
+    ax.set_ylabel("inertia")
+    ax.set_title("K-Means elbow")
+    return fig_png(fig)
+
+
+def confusion_matrix(confusion: pd.DataFrame) -> pd.DataFrame:
+    """Square matrix (rows: actual, columns: predicted) from either input shape."""
+    if {"actual", "predicted"} <= set(confusion.columns):
+        value = next(c for c in confusion.columns if c not in ("actual", "predicted"))
+        m = confusion.pivot_table(index="actual", columns="predicted", values=value, aggfunc="sum", fill_value=0)
+    else:
+        m = confusion.copy()
+    classes = sorted(set(map(str, m.index)) | set(map(str, m.columns)))
+    m.index, m.columns = m.index.map(str), m.columns.map(str)
+    return m.reindex(index=classes, columns=classes, fill_value=0).astype(int)
+
+
+def confusion_chart(m: pd.DataFrame) -> bytes:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(1.2 * len(m) + 2.5, 1.0 * len(m) + 1.8))
+    ax.imshow(m.values, cmap="Blues")
+    ax.set_xticks(range(len(m.columns)), m.columns, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(m.index)), m.index, fontsize=8)
+    top = m.values.max() if m.size else 0
+    for i in range(len(m.index)):
+        for j in range(len(m.columns)):
+            v = m.values[i, j]
+            ax.text(j, i, f"{v:,}", ha="center", va="center", fontsize=8, color="white" if v > top / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.set_title("Confusion matrix (held-out sample)")
+    return fig_png(fig)
+
+
+def probability_chart(scores: pd.DataFrame) -> bytes:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3))
+    ax.hist(scores["spam_probability"].astype(float), bins=np.linspace(0, 1, 41), color="#4a7ab5")
+    ax.set_yscale("log")
+    ax.set_xlabel("spam probability")
+    ax.set_ylabel("users (log)")
+    ax.set_title("Spam probability of every scored user")
+    return fig_png(fig)
+
+
+def drift(current: dict, previous: dict | None) -> pd.DataFrame:
+    """Figures now vs. the last run (numbers only), with the change."""
+    rows = []
+    for k, v in current.items():
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            continue
+        before = (previous or {}).get(k)
+        change = (v - before) if isinstance(before, int | float) and not isinstance(before, bool) else None
+        rows.append({"figure": k, "previous run": before, "this run": v, "change": change})
+    return pd.DataFrame(rows, columns=["figure", "previous run", "this run", "change"])
+
+
+def spam_type_examples(scores: pd.DataFrame, n: int = EXAMPLES_PER_TYPE) -> pd.DataFrame:
+    """The ``n`` most confident spam users of each spam type, with their reasons."""
+    spam = scores[scores["predicted_class"] == SPAM_CLASS]
+    ranked = spam.sort_values(["spam_type", "spam_probability", "user_id"], ascending=[True, False, True])
+    return ranked.groupby("spam_type", sort=True).head(n)[
+        ["spam_type", "user_id", "spam_probability", "reasons"]].reset_index(drop=True)
+
+
+def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: pd.DataFrame,
+                       confusion: pd.DataFrame, metrics: dict, scores: pd.DataFrame,
+                       previous: dict | None = None) -> Report:
+    scores = plain(scores)
+    spam = scores[scores["predicted_class"] == SPAM_CLASS]
+    types = (spam["spam_type"].value_counts().rename_axis("spam_type").reset_index(name="users")
+             if len(spam) else pd.DataFrame(columns=["spam_type", "users"]))
+    types["share_of_spam"] = types["users"] / max(len(spam), 1)
+    classes = scores["predicted_class"].value_counts().rename_axis("predicted_class").reset_index(name="users")
+    examples = spam_type_examples(scores)
+    clusters_p = plain(clusters)
+    start_fonts(text_of(clusters_p, examples, types))
+    figures = {"model_version": str(metrics.get("model_version", metrics.get("version", "unknown"))),
+               "scored_users": len(scores), "spam_users": len(spam),
+               "spam_share": round(len(spam) / len(scores), 6) if len(scores) else 0.0,
+               "clusters": len(clusters), "chosen_k": int(chosen_k) if chosen_k is not None else None}
+    for k, v in metrics.items():
+        if isinstance(v, int | float) and not isinstance(v, bool) and k not in figures:
+            figures[k] = round(float(v), 6)
+    for row in types.itertuples(index=False):
+        figures[f"spam_type_{row.spam_type}"] = int(row.users)
+    for row in classes.itertuples(index=False):
+        figures[f"class_{row.predicted_class}"] = int(row.users)
+    files: dict[str, bytes] = {}
+    body = [key_figures({k: v for k, v in figures.items() if k in (
+        "model_version", "scored_users", "spam_users", "spam_share", "chosen_k", "accuracy", "roc_auc")})]
+    body.append("<h2>Drift against the last run</h2>")
+    if previous:
+        d = drift(figures, previous)
+        prev_version = previous.get("model_version")
+        if prev_version is not None and str(prev_version) != figures["model_version"]:
+            body.append(f"<p class='note warn'>Model changed: {esc(str(prev_version))} -> "
+                        f"{esc(figures['model_version'])}.</p>")
+        body.append(table(d[d["change"].notna() | d["previous run"].isna()]))
+    else:
+        body.append("<p class='note'>First run: nothing to compare with yet.</p>")
+    body.append("<h2>Clusters (K-Means)</h2>")
+    if len(elbow):
+        files["elbow.png"] = elbow_chart(elbow, chosen_k)
+        body.append(png_tag(files["elbow.png"], "elbow curve"))
+    body.append("<p class='note'>Centroids in the features' own units; names come from rules on the centroids.</p>")
+    body.append(table(clusters_p, empty="No clusters."))
+    body.append("<h2>Model</h2>")
+    metric_rows = pd.DataFrame([{"metric": k, "value": v} for k, v in metrics.items()
+                                if not isinstance(v, dict | list)])
+    body.append(table(metric_rows, empty="No metrics."))
+    if confusion is not None and len(confusion):
+        m = confusion_matrix(confusion)
+        files["confusion.png"] = confusion_chart(m)
+        body.append(png_tag(files["confusion.png"], "confusion matrix"))
+        body.append(table(m.reset_index(names="actual \\ predicted")))
+    body.append("<h2>Scores</h2>")
+    if len(scores):
+        files["probabilities.png"] = probability_chart(scores)
+        body.append(png_tag(files["probabilities.png"], "spam probability histogram"))
+    body.append(table(classes, empty="No scored users."))
+    body.append("<h2>Spam types</h2>")
+    body.append(table(types, empty="No spam found."))
+    body.append(f"<h3>Examples (the {EXAMPLES_PER_TYPE} most confident of each type) and their reasons</h3>")
+    body.append(table(examples, empty="No spam found."))
+    body.append("<h2>Every user flagged as spam</h2>")
+    body.append(data_table(spam.sort_values("spam_probability", ascending=False)[
+        ["user_id", "spam_probability", "spam_type", "reasons"]], "spam-users", empty="No spam found."))
+    html_bytes, fonts = document("Spam report", "Offbeat · spam accounts: clusters, the model that finds them, "
+                                 "and who it flags", "".join(body))
+    files["spam_users.csv"] = spam.to_csv(index=False).encode()
+    files["clusters.csv"] = clusters_p.to_csv(index=False).encode()
+    files["spam_types.csv"] = examples.to_csv(index=False).encode()
+    files["summary.json"] = json.dumps({**figures, "metrics": metrics}, indent=2,
+                                       ensure_ascii=False, default=str).encode()
+    return Report(html=html_bytes, files=files, figures=figures, fonts=fonts, preview=examples.head(10))
