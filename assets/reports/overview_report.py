@@ -19,7 +19,19 @@ import json
 import numpy as np
 import pandas as pd
 
-from assets.reports.page import Report, document, esc, fig_png, key_figures, plain, png_tag, pyplot, start_fonts, table, text_of
+from assets.reports.page import (
+    Report,
+    document,
+    esc,
+    fig_png,
+    key_figures,
+    plain,
+    png_tag,
+    pyplot,
+    start_fonts,
+    table,
+    text_of,
+)
 
 TABLES = ("plans", "track_buckets", "engagement", "follow", "domains")
 
