@@ -1,40 +1,202 @@
-"""Report assets (group ``reports``): HTML with embedded PNG, CSV and JSON in reports/."""
+"""Report assets (group ``reports``): self-contained HTML (plots as embedded PNG, bundled
+CJK/Arabic fonts), CSV and JSON under ``reports/<name>/`` in the object store, linked from
+the materialisation metadata. Rendering is pure (``*_report.py``); these assets read the
+warehouse tables and publish.
+
+Each report follows its inputs once (``ON_UPSTREAM_UPDATE``). An input table that does
+not exist yet (its chain has not run) is named in the report and in the metadata
+(``missing_inputs``) instead of failing the report.
+"""
+
 
 import json
 
 import dagster as dg
+import pandas as pd
+from pyspark.sql import functions as F
 
-from assets.reports.catalog_report import render_html
+from assets.automation import ON_UPSTREAM_UPDATE
+from assets.reports.catalog_evidence import network_upload_hours, reused_titles
+from assets.reports.catalog_report import render_catalog_report
+from assets.reports.network_report import render_network_report
+from assets.reports.overview_report import render_overview_report
+from assets.reports.publish import publish
+from assets.reports.spam_report import render_spam_report
+from resources.catalog_rules import CatalogRulesResource
 from resources.object_store import ObjectStore
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
 
+OWNERS = ["team:trust-and-safety"]
+MAX_LISTED_SPAM = 50_000  # the HTML lists the most confident spam users; counts cover everyone
+MAX_LISTED_BOTS = 50_000
+KINDS = {"html", "pandas"}
 
-@dg.asset(deps=["network_summary", "fraud_networks", "label_reuse"], group_name="reports",
-          kinds={"html", "s3"}, owners=["team:trust-and-safety"])
+
+def _read(session, warehouse: Warehouse, table: str, missing: list[str], limit: int | None = None):
+    """The table as pandas, or None (and its name in ``missing``) when it does not exist."""
+    if not warehouse.exists(session, table):
+        missing.append(table)
+        return None
+    df = warehouse.read(session, table)
+    return (df.limit(limit) if limit else df).toPandas()
+
+
+def _latest_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
+    """Plain values of the latest materialisation metadata of asset ``key`` ({} if none)."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey(key))
+    if event is None or event.asset_materialization is None:
+        return {}
+    out = {}
+    for k, v in event.asset_materialization.metadata.items():
+        value = getattr(v, "value", v)
+        if isinstance(value, int | float | str | bool | list | dict) or value is None:
+            out[k] = value
+    return out
+
+
+@dg.asset(
+    deps=["label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks", "network_summary",
+          "track_fingerprints"],
+    group_name="reports", kinds={"html", "spark"}, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE,
+    check_specs=[dg.AssetCheckSpec("every_flagged_label_listed", asset="catalog_fraud_report",
+                                   description="The report lists every flagged label and every network.")],
+)
 def catalog_fraud_report(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
-                         object_store: ObjectStore):
-    """The catalog-fraud report for reviewers: every fake-label network with its size,
-    similarity and shared titles, and the exempt-genre labels to review by hand."""
+                         object_store: ObjectStore, catalog_rules: CatalogRulesResource):
+    """The catalog-fraud report for reviewers: every flagged label with its evidence and a
+    recommended action, each fake-label network drawn, and the exempt-genre labels to review."""
+    rules = catalog_rules.rules()
     session = spark.get_session()
-    summary = warehouse.read(session, "network_summary").toPandas()
-    networks = warehouse.read(session, "fraud_networks").toPandas().sort_values(["network_id", "label_id"])
-    exempt = warehouse.read(session, "exempt_would_flag").toPandas()
     reuse = warehouse.read(session, "label_reuse")
-    figures = {"labels": reuse.count(), "flagged_labels": reuse.where("flagged").count(),
-               "networks": len(summary), "labels_in_networks": len(networks),
-               "exempt_labels_to_review": len(exempt)}
-    for col in summary.columns:  # arrays (top titles) as text for CSV/HTML
-        if summary[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
-            summary[col] = summary[col].map(lambda v: ", ".join(map(str, v)))
-    object_store.put_bytes("reports/catalog/index.html", render_html(summary, networks, exempt, figures).encode())
-    object_store.put_bytes("reports/catalog/network_summary.csv", summary.to_csv(index=False).encode())
-    object_store.put_bytes("reports/catalog/fraud_networks.csv", networks.to_csv(index=False).encode())
-    object_store.put_bytes("reports/catalog/summary.json", json.dumps(figures, indent=2).encode())
-    where = object_store.describe()
-    context.log.info(f"report written to {where}/reports/catalog/index.html")
-    return dg.MaterializeResult(metadata={
-        **{k: int(v) for k, v in figures.items()},
-        "report": dg.MetadataValue.path(f"{where}/reports/catalog/index.html"),
-        "preview": dg.MetadataValue.md(summary.head(10).astype(str).to_markdown(index=False) if len(summary) else "_none_"),
-    })
+    fps = warehouse.read(session, "track_fingerprints")
+    flagged_df = reuse.where("flagged")
+    networks_df = warehouse.read(session, "fraud_networks")
+    flagged = (flagged_df.select("label_id", "label_name", "albums", "tracks", "fingerprints", "reused_fingerprints",
+                                 "reuse_ratio", "reasons")
+               .join(reused_titles(fps, flagged_df, rules.min_albums_per_fingerprint), "label_id", "left")
+               .toPandas())
+    summary = warehouse.read(session, "network_summary").toPandas()
+    networks = networks_df.toPandas().sort_values(["network_id", "label_id"])
+    edges = warehouse.read(session, "label_similarity").toPandas()
+    exempt = warehouse.read(session, "exempt_would_flag").toPandas()
+    hourly = network_upload_hours(fps, networks_df).toPandas()
+    figures = {"labels": reuse.count(), "flagged_labels": len(flagged), "networks": len(summary),
+               "labels_in_networks": len(networks), "exempt_labels_to_review": len(exempt)}
+    report = render_catalog_report(flagged, summary, networks, edges, exempt, hourly, figures,
+                                   min_reuse_ratio=rules.min_reuse_ratio)
+    meta = publish(object_store, "catalog", report)
+    listed = json.loads(report.files["summary.json"])["networks"]
+    in_csv = len(pd.read_csv(__import__("io").BytesIO(report.files["flagged_labels.csv"]))) if len(flagged) else 0
+    context.log.info(f"catalog report: {meta['report'].value}")
+    return dg.MaterializeResult(
+        metadata={**meta, "dagster/row_count": len(flagged)},
+        check_results=[dg.AssetCheckResult(
+            check_name="every_flagged_label_listed", passed=in_csv == len(flagged) and len(listed) == len(summary),
+            metadata={"flagged_labels": len(flagged), "listed_labels": in_csv, "networks": len(summary),
+                      "listed_networks": len(listed)})],
+    )
+
+
+# The tables of population_overview, by the report section they feed.
+OVERVIEW_TABLES = {
+    "plans": "population_plans", "track_buckets": "population_track_buckets",
+    "engagement": "population_engagement", "follow": "population_follow", "domains": "population_domains",
+}
+
+
+@dg.asset(deps=["population_overview"], group_name="reports", kinds=KINDS, owners=OWNERS,
+          automation_condition=ON_UPSTREAM_UPDATE)
+def platform_overview_report(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
+                             object_store: ObjectStore):
+    """Who is on the platform (seed 000's figures): plans, track counts, engagement, following
+    vs. followers, and the top linked domains with URL shorteners marked."""
+    session = spark.get_session()
+    missing: list[str] = []
+    tables = {k: _read(session, warehouse, t, missing, limit=20_000 if k == "follow" else None)
+              for k, t in OVERVIEW_TABLES.items()}
+    figures = {k: v for k, v in _latest_metadata(context, "population_overview").items()
+               if isinstance(v, int | float) and not isinstance(v, bool) and not k.startswith("dagster/")}
+    report = render_overview_report(tables, figures)
+    meta = publish(object_store, "overview", report)
+    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing)})
+
+
+@dg.asset(deps=["user_clusters", "spam_model", "spam_scores"], group_name="reports", kinds=KINDS, owners=OWNERS,
+          automation_condition=ON_UPSTREAM_UPDATE)
+def spam_report(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
+                object_store: ObjectStore):
+    """The spam report: the K-Means elbow and clusters, the model's version, metrics and
+    confusion matrix, spam types with examples and reasons, and drift since the last run."""
+    session = spark.get_session()
+    missing: list[str] = []
+    scores = class_counts = type_counts = histogram = None
+    if warehouse.exists(session, "spam_scores"):
+        sdf = warehouse.read(session, "spam_scores")
+        spam = sdf.where(F.col("predicted_class") == "spam")
+        class_counts = sdf.groupBy("predicted_class").agg(F.count(F.lit(1)).alias("users")).toPandas()
+        type_counts = spam.groupBy("spam_type").agg(F.count(F.lit(1)).alias("users")).toPandas()
+        histogram = (sdf.select(F.least(F.floor(F.col("spam_probability") * 40), F.lit(39)).cast("int").alias("bin"))
+                     .groupBy("bin").agg(F.count(F.lit(1)).alias("users")).toPandas())
+        scores = spam.orderBy(F.desc("spam_probability"), "user_id").limit(MAX_LISTED_SPAM).toPandas()
+    else:
+        missing.append("spam_scores")
+    clusters = _read(session, warehouse, "user_cluster_summary", missing)
+    elbow = _read(session, warehouse, "user_cluster_elbow", missing)
+    confusion = _read(session, warehouse, "spam_model_confusion", missing)
+    model_meta = _latest_metadata(context, "spam_model")
+    cluster_meta = _latest_metadata(context, "user_clusters")
+    metrics = {k: v for k, v in model_meta.items() if not k.startswith("dagster/") and k != "preview"}
+    chosen_k = cluster_meta.get("chosen_k", cluster_meta.get("k"))
+    previous = None
+    key = "reports/spam/summary.json"
+    if object_store.exists(key):
+        previous = json.loads(object_store.get_bytes(key))
+    report = render_spam_report(
+        elbow=elbow if elbow is not None else pd.DataFrame(columns=["k", "inertia"]), chosen_k=chosen_k,
+        clusters=clusters if clusters is not None else pd.DataFrame(), confusion=confusion, metrics=metrics,
+        scores=scores if scores is not None else pd.DataFrame(
+            columns=["user_id", "spam_probability", "predicted_class", "spam_type", "reasons"]),
+        previous=previous, class_counts=class_counts, type_counts=type_counts, histogram=histogram)
+    meta = publish(object_store, "spam", report)
+    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
+                                          "drift_against": "previous run" if previous else "none (first run)"})
+
+
+@dg.asset(deps=["network_metrics", "follow_bots", "clean_counts", "repost_timelines", "maven_candidates"],
+          group_name="reports", kinds=KINDS, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE)
+def network_report(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
+                   object_store: ObjectStore):
+    """The follower-network report: metrics and motif profiles per artist, bots with their
+    evidence, raw vs. clean counts, and repost timelines with spikes and maven candidates."""
+    session = spark.get_session()
+    missing: list[str] = []
+    tables = {name: _read(session, warehouse, name, missing)
+              for name in ("network_metrics", "clean_counts", "maven_candidates")}
+    tables["follow_bots"] = None
+    figures: dict = {}
+    if warehouse.exists(session, "follow_bots"):
+        bots = warehouse.read(session, "follow_bots")
+        figures = {"scored_accounts": bots.count(), "flagged_bots": bots.where(F.col("flagged")).count()}
+        # Flagged accounts (most suspicious first) and a bounded sample of the rest for the histogram.
+        flagged = bots.where(F.col("flagged")).orderBy(F.desc("suspicion")).limit(MAX_LISTED_BOTS)
+        rest = bots.where(~F.col("flagged")).limit(MAX_LISTED_BOTS)
+        tables["follow_bots"] = flagged.unionByName(rest).toPandas()
+    else:
+        missing.append("follow_bots")
+    timelines = None
+    if warehouse.exists(session, "repost_timelines"):
+        tl = warehouse.read(session, "repost_timelines")
+        if "track_id" in tl.columns:  # only the busiest tracks are drawn; keep the table small
+            count = next((c for c in ("reposts", "count", "n") if c in tl.columns), None)
+            if count:
+                top = tl.groupBy("track_id").agg(F.sum(count).alias("_n")).orderBy(F.desc("_n")).limit(12)
+                tl = tl.join(top.select("track_id"), "track_id")
+        timelines = tl.limit(200_000).toPandas()
+    else:
+        missing.append("repost_timelines")
+    report = render_network_report(metrics=tables["network_metrics"], bots=tables["follow_bots"],
+                                   clean=tables["clean_counts"], timelines=timelines,
+                                   mavens=tables["maven_candidates"], figures=figures)
+    meta = publish(object_store, "network", report)
+    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing)})

@@ -53,7 +53,10 @@ def motif_columns(metrics: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]
         code = _code(c)
         if code is None or not pd.api.types.is_numeric_dtype(metrics[c]):
             continue
-        if re.search(r"(^|_)(z|zscore|z_score|sp|significance)(_|$)", str(c).lower()):
+        low = str(c).lower()
+        if re.search(r"(^|_)(sp|significance)(_|$)", low):
+            continue  # the normalised profile: recomputed from the z-scores for the chart
+        if re.search(r"(^|_)(z|zscore|z_score)(_|$)", low):
             zs[code] = c
         else:
             census[code] = c
@@ -190,6 +193,7 @@ def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | 
         artist = _id_col(metrics, "artist_id", "artist", "network_id") or metrics.columns[0]
         census, zs = motif_columns(metrics)
         scalar = [c for c in metrics.columns if c not in census.values() and c not in zs.values()
+                  and not re.match(r"sp_", str(c))
                   and not isinstance(metrics[c].iloc[0] if len(metrics) else None, list | dict | np.ndarray)]
         body.append("<h2>Metrics per artist network</h2>")
         body.append(table(plain(metrics[scalar]), max_rows=200, empty="No artist networks."))

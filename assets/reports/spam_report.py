@@ -83,10 +83,16 @@ def confusion_chart(m: pd.DataFrame) -> bytes:
     return fig_png(fig)
 
 
-def probability_chart(scores: pd.DataFrame) -> bytes:
+def probability_histogram(scores: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
+    """(bin, users): users per spam-probability bin of width 1/bins (bin = floor(p * bins))."""
+    b = np.minimum((scores["spam_probability"].astype(float) * bins).fillna(0).astype(int), bins - 1)
+    return b.value_counts().rename_axis("bin").reset_index(name="users").sort_values("bin")
+
+
+def probability_chart(hist: pd.DataFrame, bins: int = 40) -> bytes:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3))
-    ax.hist(scores["spam_probability"].astype(float), bins=np.linspace(0, 1, 41), color="#4a7ab5")
+    ax.bar(hist["bin"].astype(float) / bins, hist["users"], width=1 / bins, align="edge", color="#4a7ab5")
     ax.set_yscale("log")
     ax.set_xlabel("spam probability")
     ax.set_ylabel("users (log)")
@@ -116,19 +122,29 @@ def spam_type_examples(scores: pd.DataFrame, n: int = EXAMPLES_PER_TYPE) -> pd.D
 
 def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: pd.DataFrame,
                        confusion: pd.DataFrame, metrics: dict, scores: pd.DataFrame,
-                       previous: dict | None = None) -> Report:
+                       previous: dict | None = None, class_counts: pd.DataFrame | None = None,
+                       type_counts: pd.DataFrame | None = None, histogram: pd.DataFrame | None = None) -> Report:
+    """``scores`` are the rows listed (all of them, or the most confident spam when the
+    caller aggregated on Spark and passes ``class_counts`` (predicted_class, users),
+    ``type_counts`` (spam_type, users) and ``histogram`` (bin, users) over every user)."""
     scores = plain(scores)
     spam = scores[scores["predicted_class"] == SPAM_CLASS]
-    types = (spam["spam_type"].value_counts().rename_axis("spam_type").reset_index(name="users")
+    classes = (class_counts if class_counts is not None else
+               scores["predicted_class"].value_counts().rename_axis("predicted_class").reset_index(name="users"))
+    types = (type_counts if type_counts is not None else
+             spam["spam_type"].value_counts().rename_axis("spam_type").reset_index(name="users")
              if len(spam) else pd.DataFrame(columns=["spam_type", "users"]))
-    types["share_of_spam"] = types["users"] / max(len(spam), 1)
-    classes = scores["predicted_class"].value_counts().rename_axis("predicted_class").reset_index(name="users")
+    types = types.sort_values("users", ascending=False).reset_index(drop=True)
+    total_spam = int(classes.loc[classes["predicted_class"] == SPAM_CLASS, "users"].sum())
+    total = int(classes["users"].sum())
+    types["share_of_spam"] = types["users"] / max(total_spam, 1)
+    histogram = histogram if histogram is not None else probability_histogram(scores)
     examples = spam_type_examples(scores)
     clusters_p = plain(clusters)
     start_fonts(text_of(clusters_p, examples, types))
     figures = {"model_version": str(metrics.get("model_version", metrics.get("version", "unknown"))),
-               "scored_users": len(scores), "spam_users": len(spam),
-               "spam_share": round(len(spam) / len(scores), 6) if len(scores) else 0.0,
+               "scored_users": total, "spam_users": total_spam,
+               "spam_share": round(total_spam / total, 6) if total else 0.0,
                "clusters": len(clusters), "chosen_k": int(chosen_k) if chosen_k is not None else None}
     for k, v in metrics.items():
         if isinstance(v, int | float) and not isinstance(v, bool) and k not in figures:
@@ -166,15 +182,16 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
         body.append(png_tag(files["confusion.png"], "confusion matrix"))
         body.append(table(m.reset_index(names="actual \\ predicted")))
     body.append("<h2>Scores</h2>")
-    if len(scores):
-        files["probabilities.png"] = probability_chart(scores)
+    if len(histogram):
+        files["probabilities.png"] = probability_chart(histogram)
         body.append(png_tag(files["probabilities.png"], "spam probability histogram"))
     body.append(table(classes, empty="No scored users."))
     body.append("<h2>Spam types</h2>")
     body.append(table(types, empty="No spam found."))
     body.append(f"<h3>Examples (the {EXAMPLES_PER_TYPE} most confident of each type) and their reasons</h3>")
     body.append(table(examples, empty="No spam found."))
-    body.append("<h2>Every user flagged as spam</h2>")
+    listed = "" if len(spam) == total_spam else f" (the {len(spam):,} most confident of {total_spam:,})"
+    body.append(f"<h2>Users flagged as spam{listed}</h2>")
     body.append(data_table(spam.sort_values("spam_probability", ascending=False)[
         ["user_id", "spam_probability", "spam_type", "reasons"]], "spam-users", empty="No spam found."))
     html_bytes, fonts = document("Spam report", "Offbeat · spam accounts: clusters, the model that finds them, "
