@@ -2,8 +2,9 @@
 
 The session starts lazily (the first asset that asks for it), is shared by every asset of
 a run (the project runs steps in-process), and is stopped once when the run ends. If a
-session is already active in the process (a test's session fixture), it is reused and left
-running: whoever started a session stops it.
+session is already active in the process (a test's session fixture, a notebook), it is
+reused exactly as it is: no setting, checkpoint directory or environment variable of it is
+changed, and it is left running. Whoever started a session configures and stops it.
 """
 
 from __future__ import annotations
@@ -74,19 +75,21 @@ class SparkResource(dg.ConfigurableResource):
             if active is None and SparkContext._active_spark_context is not None:
                 active = SparkSession.builder.getOrCreate()  # a session of another thread
             if active is not None:
-                self._session, self._owns_session = active, False
+                self._session, self._owns_session = active, False  # used as it is
             else:
-                # Python workers must import pandas/pyarrow: use this interpreter.
-                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-                os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
                 builder = SparkSession.builder.master(self.master)
                 for k, v in self.conf().items():
                     builder = builder.config(k, v)
-                self._session = builder.getOrCreate()
-                self._session.sparkContext.setLogLevel("ERROR")
-                self._owns_session = True
-            os.makedirs(self.checkpoint_dir, exist_ok=True)
-            self._session.sparkContext.setCheckpointDir(os.path.abspath(self.checkpoint_dir))
+                session = builder.getOrCreate()
+                sc = session.sparkContext
+                sc.setLogLevel("ERROR")
+                if not os.environ.get("PYSPARK_PYTHON"):
+                    # Python workers must import pandas/pyarrow: this interpreter, set on
+                    # our context only (the process environment is left alone).
+                    sc.pythonExec = sys.executable
+                os.makedirs(self.checkpoint_dir, exist_ok=True)
+                sc.setCheckpointDir(os.path.abspath(self.checkpoint_dir))
+                self._session, self._owns_session = session, True
         return self._session
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

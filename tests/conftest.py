@@ -2,15 +2,32 @@
 
 The S3 endpoint is moto's standalone server started as a separate process on a free
 127.0.0.1 port; tests talk to it with boto3 over real HTTP (no Python-level mocks).
+
+Tests never write into the repository tree: every place a run would write by default
+(``OFFBEAT_DATA_DIR``, ``DAGSTER_HOME``, Spark's ``spark.sql.warehouse.dir``, Hypothesis'
+example database) points into one temporary directory for the session, and
+``tests/test_repository_tree.py`` (run last) checks that the tree was left as it was.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SESSION_TMP = tempfile.mkdtemp(prefix="offbeat-tests-")
+atexit.register(shutil.rmtree, SESSION_TMP, True)
+# Overrides what the Makefile exports (DAGSTER_HOME=./data/dagster_home): tests get their own.
+os.environ["OFFBEAT_DATA_DIR"] = os.path.join(SESSION_TMP, "data")
+os.environ["DAGSTER_HOME"] = os.path.join(SESSION_TMP, "dagster_home")
+os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -20,11 +37,67 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "offbeat", database=DirectoryBasedExampleDatabase(os.path.join(SESSION_TMP, "hypothesis"))
+)
+_hypothesis_settings.load_profile("offbeat")
+
 from infra.scripts.s3_endpoint import start_s3_endpoint  # noqa: E402
 from resources.object_store import LocalObjectStore, S3ObjectStore  # noqa: E402
 from resources.spark import SparkResource  # noqa: E402
 
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+
+
+# ---- the repository tree is left as it was ------------------------------------------
+_TOOL_CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache")
+# Untracked files with these suffixes are people's new source files (the checkout is shared
+# while people work), not test output; ignored files always count.
+_SOURCE_SUFFIXES = (".py", ".md", ".yaml", ".yml", ".toml", ".json", ".txt", ".sh", ".cfg",
+                    ".html", ".css", ".js", ".ttf", ".otf", ".lock", "Dockerfile")
+
+
+def repository_tree_snapshot() -> dict[str, tuple[str, int, int]]:
+    """Ignored files, and untracked non-source files, of the checkout (outside .venv and
+    tool caches): path -> (git status, size, mtime)."""
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "-z", "--", ".",
+         ":(exclude).venv"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode()
+    snap = {}
+    for entry in filter(None, out.split("\0")):
+        status, path = entry[:2], entry[3:]
+        if status not in ("??", "!!") or any(p in _TOOL_CACHES for p in path.split("/")):
+            continue
+        if status == "??" and path.endswith(_SOURCE_SUFFIXES):
+            continue
+        if path.startswith("data/bench/"):  # benchmarks' input cache (`make bench`), not tests
+            continue
+        try:
+            st = os.stat(os.path.join(REPO, path))
+            snap[path] = (status, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            continue
+    return snap
+
+
+def pytest_sessionstart(session):
+    session.config._offbeat_tree_before = repository_tree_snapshot()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The repository-tree check runs after every other test."""
+    last = [i for i in items if i.nodeid.startswith("tests/test_repository_tree.py")]
+    items[:] = [i for i in items if i not in last] + last
+
+
+@pytest.fixture(scope="session")
+def tree_before(request) -> dict[str, tuple[str, int, int]]:
+    return request.config._offbeat_tree_before
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +115,7 @@ def spark(tmp_path_factory):
         shuffle_partitions=2,
         driver_memory="2g",
         checkpoint_dir=str(tmp_path_factory.mktemp("checkpoints")),
+        extra_conf={"spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("spark-warehouse"))},
     )
     session = resource.get_session()
     yield session

@@ -1,0 +1,22 @@
+"""Scenario: the whole test suite runs and leaves the repository tree as it found it.
+
+conftest.py snapshots the checkout's untracked and ignored files (path, size, mtime) when
+the session starts and orders this test last; any file a test created or changed in the
+tree (``data/``, ``spark-warehouse/``, ``metastore_db``, ``derby.log``, a Dagster home,
+``.hypothesis``...) fails it by name.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import repository_tree_snapshot
+
+
+def test_the_suite_left_the_repository_tree_unchanged(tree_before):
+    after = repository_tree_snapshot()
+    created = sorted(set(after) - set(tree_before))
+    changed = sorted(p for p in set(after) & set(tree_before) if after[p] != tree_before[p])
+    removed = sorted(set(tree_before) - set(after))
+    assert (created, changed, removed) == ([], [], []), (
+        f"tests wrote into the repository tree: created {created[:20]}, changed {changed[:20]}, "
+        f"removed {removed[:20]}"
+    )
