@@ -1,0 +1,178 @@
+"""The users chain without Dagster: users -> features -> clusters -> CFS -> model -> scores.
+
+The assets call these steps one by one; benchmarks and quality evaluations call
+``run_users_chain`` directly. Contract (stable for helper code):
+
+* ``load_users(spark, raw_records) -> DataFrame``: latest record per id, typed, live only.
+* ``run_users_chain(spark, users, *, known_labels=None, config=UsersConfig(), model=None)
+  -> dict`` with Spark DataFrames ``user_features``, ``user_urls``, ``stock_phrases``,
+  ``user_clusters`` (user_id, cluster, cluster_name, predicted from the clusters),
+  ``spam_scores`` (user_id, spam_probability, predicted_class, spam_type, reasons,
+  model_version), and python objects ``cluster_summary`` (pandas: centroid, size, name
+  per cluster), ``elbow`` (clustering.Elbow: ks, inertias, k), ``feature_selection``
+  (selection.Selection: merit_table, kept, dropped), ``model`` (model.SpamModel, the one
+  that scored), ``trained_model`` (the one fitted here, None when ``model`` was given),
+  ``model_metrics`` (dict) and ``timings`` (seconds per stage).
+
+``known_labels``: a Spark or pandas frame (user_id, label) with label spam / not-spam.
+``model``: score with this (e.g. the promoted) model instead of the one trained here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from assets.users import clustering, features, scoring, selection
+from assets.users import model as spam_model
+from assets.users.config import DEFAULT_CONFIG, UsersConfig
+from assets.users.load import load_users, read_raw_records, status_counts  # noqa: F401  (re-exported)
+
+
+@dataclass
+class Clusters:
+    pipeline: object
+    elbow: clustering.Elbow
+    summary: pd.DataFrame  # per cluster: size, centroid features, name, class
+    assignments: DataFrame  # user_id, cluster, distance, cluster_name, cluster_class
+
+
+def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A uniform random sample of about ``n`` users (all of them when fewer)."""
+    total = feats.count()
+    frac = min(1.0, 1.1 * n / max(total, 1))
+    pdf = (feats if frac >= 1.0 else feats.sample(fraction=frac, seed=seed)).select(
+        "user_id", *features.FEATURES).toPandas()
+    return pdf.sample(n=min(n, len(pdf)), random_state=seed) if len(pdf) > n else pdf
+
+
+def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[str, ...] = features.FEATURES) -> Clusters:
+    """K-Means (k at the knee) fitted on a sample, every user assigned on Spark, named."""
+    sample = sample_features(feats, config.cluster_sample_size, config.seed)
+    pipe, elbow = clustering.fit_elbow(sample, feature_names, config.k_min, config.k_max, config.seed,
+                                       config.kmeans_n_init)
+    assigned = clustering.assign(feats, pipe, feature_names).persist()
+    cents = clustering.centroids(feats, assigned, features.FEATURES)
+    names = clustering.name_clusters(cents)
+    summary = cents.assign(cluster_name=names, cluster_class=names.map(clustering.class_of))
+    spark = feats.sparkSession
+    lookup = spark.createDataFrame(
+        [(int(i), str(n), clustering.class_of(n)) for i, n in names.items()],
+        T.StructType([T.StructField("cluster", T.IntegerType()), T.StructField("cluster_name", T.StringType()),
+                      T.StructField("cluster_class", T.StringType())]))
+    assignments = assigned.join(F.broadcast(lookup), "cluster")
+    return Clusters(pipeline=pipe, elbow=elbow, summary=summary, assignments=assignments)
+
+
+def _known_pandas(known_labels) -> pd.DataFrame | None:
+    if known_labels is None:
+        return None
+    pdf = known_labels.toPandas() if isinstance(known_labels, DataFrame) else pd.DataFrame(known_labels)
+    missing = {"user_id", "label"} - set(pdf.columns)
+    if missing:
+        raise ValueError(f"known_labels needs columns user_id, label (missing {sorted(missing)})")
+    return pdf[["user_id", "label"]]
+
+
+def nearest_legit_class(clusters: Clusters, pdf: pd.DataFrame, feature_names: tuple[str, ...]) -> pd.Series:
+    """For each row: the class of its nearest non-spam cluster (indexed by user_id)."""
+    legit = clusters.summary.index[clusters.summary["cluster_class"] != spam_model.SPAM]
+    if len(legit) == 0 or pdf.empty:
+        return pd.Series(dtype=object)
+    X = clusters.pipeline.named_steps["prep"].transform(pdf[list(feature_names)].to_numpy(dtype="float64"))
+    d = clusters.pipeline.named_steps["kmeans"].transform(X)[:, list(legit)]
+    return pd.Series(clusters.summary.loc[legit, "cluster_class"].to_numpy()[d.argmin(axis=1)],
+                     index=pdf["user_id"].to_numpy())
+
+
+def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: UsersConfig,
+                known_labels=None, cluster_features: tuple[str, ...] = features.FEATURES
+                ) -> tuple[spam_model.SpamModel, pd.DataFrame]:
+    """Balanced disjoint samples labelled by clusters (+ known labels); fit; evaluate."""
+    known = _known_pandas(known_labels)
+    labels = clusters.assignments.select("user_id", F.col("cluster_class").alias("label"))
+    if known is not None and not known.empty:
+        spark = feats.sparkSession
+        kdf = spark.createDataFrame(known.assign(user_id=known["user_id"].astype("int64"),
+                                                 label=known["label"].astype(str)))
+        # known users are always in the sample: relabel after sampling, on the sampled rows
+        labels = labels.join(kdf.withColumnRenamed("label", "known"), "user_id", "left")
+        labels = labels.withColumn("label", F.when(F.lower(F.col("known")) == "spam", F.lit(spam_model.SPAM))
+                                   .otherwise(F.col("label")))
+    labelled = feats.select("user_id", *features.FEATURES).join(labels, "user_id")
+    train, test = spam_model.balanced_split(labelled, "label", config.train_per_class, config.test_per_class,
+                                            config.seed)
+    if known is not None and not known.empty:
+        for part in (train, test):
+            fallback = nearest_legit_class(clusters, part, cluster_features)
+            applied = spam_model.apply_known_labels(part[["user_id", "label"]], known, fallback)
+            part["label"] = applied["label"].to_numpy()
+    use = kept if config.model_features == "selected" else list(features.FEATURES)
+    fitted = spam_model.fit(train, use, "label", config.hidden_layers, config.seed)
+    fitted.metrics = spam_model.evaluate(fitted, test, "label")
+    fitted.metrics["train_rows"] = int(len(train))
+    return fitted, test
+
+
+def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None, config: UsersConfig = DEFAULT_CONFIG,
+                    model: spam_model.SpamModel | None = None) -> dict:
+    """Every step after ``users`` (see the module docstring for what comes back)."""
+    del spark
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    feats, user_urls, stock = features.user_features(users, config)
+    feats = feats.persist()
+    n_users = feats.count()
+    timings["features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    clusters = cluster_users(feats, config)
+    timings["clustering"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    labelled = feats.select("user_id", *features.FEATURES).join(
+        clusters.assignments.select("user_id", "cluster"), "user_id")
+    sel = selection.select_features(labelled, features.FEATURES, "cluster")
+    timings["feature_selection"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    trained, _test = train_model(feats, clusters, sel.kept, config, known_labels)
+    timings["training"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    scorer = model if model is not None else trained
+    scores = scoring.score_users(feats, scorer).persist()
+    scores.count()
+    timings["scoring"] = time.perf_counter() - t
+
+    user_clusters = clusters.assignments.select("user_id", "cluster", "cluster_name", "cluster_class", "distance")
+    return {
+        "users": n_users,
+        "user_features": feats,
+        "user_urls": user_urls,
+        "stock_phrases": stock,
+        "user_clusters": user_clusters,
+        "cluster_summary": clusters.summary,
+        "cluster_pipeline": clusters.pipeline,
+        "elbow": clusters.elbow,
+        "feature_selection": sel,
+        "model": scorer,
+        "trained_model": trained if model is None else trained,
+        "model_metrics": trained.metrics,
+        "spam_scores": scores,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def spam_share(scores: DataFrame) -> float:
+    row = scores.agg(F.avg((F.col("predicted_class") == spam_model.SPAM).cast("double")).alias("s")).first()
+    return float(row["s"] or 0.0)
+
+
+__all__ = ["load_users", "read_raw_records", "run_users_chain", "status_counts", "spam_share", "np"]

@@ -1,0 +1,181 @@
+"""K-Means on scaled features, k at the knee of the inertia curve, clusters named by rules.
+
+Fitting runs on a bounded random sample (scikit-learn); assigning every user runs on Spark
+(``mapInPandas``) with the fitted pipeline, so the cost that grows with users is Spark's.
+Counts are log1p-transformed before standard scaling (they span six orders of magnitude).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from assets.users.features import COUNT_LIKE
+
+# Spam indicators (higher = more spam-like) and legitimacy signals, for naming.
+SPAM_SIGNALS = ("description_profanities", "url_title_profanities", "url_shortener", "duplicate_urls",
+                "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
+                "default_permalink", "follow_ratio")
+LEGIT_SIGNALS = ("followers", "tracks", "activity")
+BASE_NAMES = ("Superstars", "Regular Musicians", "Fans", "Spam")
+
+
+def class_of(name: str) -> str:
+    """The predicted class of a cluster name: 'Regular Musicians (x)' -> 'regular_musicians'."""
+    base = name.split(" (")[0]
+    return base.lower().replace(" ", "_")
+
+
+class LogCounts(BaseEstimator, TransformerMixin):
+    """log1p of the columns at ``idx`` (counts), other columns unchanged; picklable."""
+
+    def __init__(self, idx: tuple[int, ...] = ()):
+        self.idx = idx
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype="float64").copy()
+        idx = list(self.idx)
+        X[:, idx] = np.log1p(np.clip(X[:, idx], 0, None))
+        return X
+
+
+def preprocessor(features: tuple[str, ...]) -> Pipeline:
+    """log1p on count-like columns, then standard scaling (fitted on the sample)."""
+    idx = tuple(i for i, f in enumerate(features) if f in COUNT_LIKE)
+    return Pipeline([("log", LogCounts(idx)), ("scale", StandardScaler())])
+
+
+def knee(ks: list[int], inertias: list[float]) -> int:
+    """Kneedle (Satopaa et al. 2011) on a decreasing convex curve: the k farthest below
+    the chord from the first to the last point, both axes scaled to [0, 1]."""
+    x = np.asarray(ks, dtype=float)
+    y = np.asarray(inertias, dtype=float)
+    if len(x) < 3 or y[0] == y[-1]:
+        return int(x[0])
+    xn = (x - x[0]) / (x[-1] - x[0])
+    yn = (y - y.min()) / (y.max() - y.min())
+    diff = (1 - xn) - yn
+    return int(x[int(np.argmax(diff))])
+
+
+@dataclass
+class Elbow:
+    ks: list[int]
+    inertias: list[float]
+    k: int
+    sample_size: int
+    models: dict = field(default_factory=dict, repr=False)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame({"k": self.ks, "inertia": self.inertias, "chosen": [k == self.k for k in self.ks]})
+
+
+def fit_elbow(sample: pd.DataFrame, features: tuple[str, ...], k_min: int = 2, k_max: int = 10,
+              seed: int = 0, n_init: int = 4) -> tuple[Pipeline, Elbow]:
+    """Fit K-Means for k = k_min..k_max on the scaled sample; pick k at the knee."""
+    prep = preprocessor(features)
+    X = prep.fit_transform(sample[list(features)].to_numpy(dtype="float64"))
+    ks, inertias, models = [], [], {}
+    k_max = max(k_min, min(k_max, len(np.unique(X, axis=0)) - 1))
+    for k in range(k_min, k_max + 1):
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        ks.append(k)
+        inertias.append(float(km.inertia_))
+        models[k] = km
+    k = knee(ks, inertias)
+    pipe = Pipeline([("prep", prep), ("kmeans", models[k])])
+    return pipe, Elbow(ks=ks, inertias=inertias, k=k, sample_size=len(sample), models=models)
+
+
+def _minmax(s: pd.Series) -> pd.Series:
+    lo, hi = s.min(), s.max()
+    return (s - lo) / (hi - lo) if hi > lo else s * 0.0
+
+
+def name_clusters(centroids: pd.DataFrame) -> pd.Series:
+    """Names of clusters from their centroids (index = cluster id, columns = features, in
+    original units, plus ``size``). Only ranks between clusters matter:
+
+    * each signal is min-max scaled across clusters (0 = lowest cluster, 1 = highest);
+    * spam score = strongest spam signal minus strongest legitimacy signal; the cluster
+      with the highest spam score is Spam, and so is any other whose strongest spam signal
+      is at least half-way up (>= 0.5) and above its strongest legitimacy signal;
+    * of the rest: with three or more, the one with the most followers is Superstars;
+      then the most tracks is Regular Musicians; the largest remaining is Fans; further
+      clusters are named after the base name they are closest to, with their top trait.
+    """
+    c = centroids.copy()
+    spam_cols = [s for s in SPAM_SIGNALS if s in c.columns]
+    legit_cols = [s for s in LEGIT_SIGNALS if s in c.columns]
+    norm = pd.DataFrame({col: _minmax(np.log1p(c[col].clip(lower=0))) for col in spam_cols + legit_cols},
+                        index=c.index)
+    spam = norm[spam_cols].max(axis=1) if spam_cols else pd.Series(0.0, index=c.index)
+    legit = norm[legit_cols].max(axis=1) if legit_cols else pd.Series(0.0, index=c.index)
+    score = spam - legit
+    names = pd.Series("", index=c.index, dtype=object)
+    spam_ids = {score.idxmax()} | set(c.index[(spam >= 0.5) & (spam > legit)])
+    for i in spam_ids:
+        names[i] = "Spam"
+    rest = [i for i in c.index if i not in spam_ids]
+    if len(rest) >= 3 and "followers" in c.columns:
+        top = max(rest, key=lambda i: c.loc[i, "followers"])
+        names[top] = "Superstars"
+        rest.remove(top)
+    if len(rest) >= 2 and "tracks" in c.columns:
+        top = max(rest, key=lambda i: c.loc[i, "tracks"])
+        names[top] = "Regular Musicians"
+        rest.remove(top)
+    if rest:
+        top = max(rest, key=lambda i: c.loc[i, "size"])
+        names[top] = "Fans"
+        rest.remove(top)
+    named = [i for i in c.index if names[i] and names[i] != "Spam"]
+    for i in rest:  # extra clusters: nearest named non-spam cluster, plus their top trait
+        cols = legit_cols + [s for s in ("followings", "account_age_days") if s in c.columns]
+        z = np.log1p(c[cols].clip(lower=0))
+        near = min(named, key=lambda j: float(((z.loc[i] - z.loc[j]) ** 2).sum())) if named else i
+        trait = (z.loc[i] - z.loc[named].mean()).idxmax() if named else cols[0]
+        names[i] = f"{names[near] or 'Fans'} (more {trait.replace('_', ' ')})"
+    # identical names get a counter so every cluster name is unique
+    seen: dict[str, int] = {}
+    for i in c.index:
+        n = names[i]
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            names[i] = f"{n} {seen[n]}"
+    return names
+
+
+def assign(features: DataFrame, pipe: Pipeline, feature_names: tuple[str, ...]) -> DataFrame:
+    """(user_id, cluster, distance) for every user, on Spark."""
+    schema = T.StructType([T.StructField("user_id", T.LongType()), T.StructField("cluster", T.IntegerType()),
+                           T.StructField("distance", T.DoubleType())])
+    cols = list(feature_names)
+
+    def apply(batches):
+        for pdf in batches:
+            X = pipe.named_steps["prep"].transform(pdf[cols].to_numpy(dtype="float64"))
+            d = pipe.named_steps["kmeans"].transform(X)
+            yield pd.DataFrame({"user_id": pdf["user_id"].astype("int64"), "cluster": d.argmin(axis=1).astype("int32"),
+                                "distance": d.min(axis=1)})
+
+    return features.select("user_id", *cols).mapInPandas(apply, schema)
+
+
+def centroids(features: DataFrame, clusters: DataFrame, feature_names: tuple[str, ...]) -> pd.DataFrame:
+    """Mean of each feature per cluster (original units) and cluster sizes, over all users."""
+    agg = (features.join(clusters.select("user_id", "cluster"), "user_id")
+           .groupBy("cluster").agg(F.count("*").alias("size"), *[F.avg(f).alias(f) for f in feature_names]))
+    return agg.toPandas().set_index("cluster").sort_index()

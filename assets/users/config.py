@@ -1,0 +1,52 @@
+"""Settings of the users chain: lists, sample sizes and the model bar (run config defaults).
+
+Nothing here describes the simulator: the lists are public facts (URL shorteners, the
+Freenom free TLDs) and the sizes are compute budgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Curated general-purpose URL shorteners (public services; link hubs such as linktr.ee are
+# not shorteners: they show a page of links under the owner's name).
+SHORTENERS: tuple[str, ...] = (
+    "adf.ly", "bit.do", "bit.ly", "bl.ink", "buff.ly", "clck.ru", "cli.gs", "cutt.ly", "db.tt",
+    "goo.gl", "is.gd", "j.mp", "lnkd.in", "mcaf.ee", "ow.ly", "po.st", "qr.ae", "rb.gy",
+    "rebrand.ly", "s.id", "short.io", "shorturl.at", "soo.gd", "t.co", "t.ly", "tiny.cc",
+    "tinyurl.com", "tr.im", "u.to", "urlz.fr", "v.gd", "x.co", "zpr.io",
+)
+# Domains whose registrations were given away for free (Freenom), long favoured by spam.
+FREE_TLDS: tuple[str, ...] = ("cf", "ga", "gq", "ml", "tk")
+
+
+@dataclass(frozen=True)
+class UsersConfig:
+    """Every knob of the chain; defaults are the run-config defaults of the assets."""
+
+    shorteners: tuple[str, ...] = SHORTENERS
+    free_tlds: tuple[str, ...] = FREE_TLDS
+    # a sentence of at most this many words, seen in at least this many distinct
+    # descriptions, is a stock phrase
+    stock_phrase_max_words: int = 4
+    stock_phrase_min_descriptions: int = 3
+    # clustering
+    k_min: int = 2
+    k_max: int = 10
+    cluster_sample_size: int = 50_000
+    kmeans_n_init: int = 4
+    # model
+    train_per_class: int = 5_000
+    test_per_class: int = 5_000
+    hidden_layers: tuple[int, ...] = (64, 32)
+    model_features: str = "all"  # "all" features or the CFS-"selected" ones
+    # promotion bar (on the held-out balanced sample labelled like the training data)
+    min_accuracy: float = 0.90
+    min_spam_auc: float = 0.95
+    max_regression: float = 0.01
+    # spam share of this run vs the previous one (a warning, not blocking)
+    spam_share_tolerance: float = 0.5
+    seed: int = 0
+
+
+DEFAULT_CONFIG = UsersConfig()

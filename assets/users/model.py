@@ -1,0 +1,180 @@
+"""The spam model: a feed-forward network (scikit-learn MLP) on cluster labels.
+
+Training labels are the cluster classes, overridden by known labels where given (a known
+``spam`` makes the user spam; a known ``not-spam`` inside a spam cluster takes the class
+of the nearest non-spam cluster). Samples are balanced per class (each class capped at
+``train_per_class``; classes smaller than that are weighted up), training and test
+samples are disjoint, and the test sample is balanced the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sklearn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+
+from assets.users.clustering import preprocessor
+
+SPAM = "spam"
+
+
+@dataclass
+class SpamModel:
+    """A fitted pipeline with the feature schema it expects and its metrics."""
+
+    pipeline: Pipeline
+    features: list[str]
+    classes: list[str]
+    metrics: dict = field(default_factory=dict)
+    version: str | None = None
+    trained_on: dict = field(default_factory=dict)
+
+    def schema(self) -> dict:
+        return {"features": self.features, "classes": self.classes, "spam_class": SPAM,
+                "sklearn": sklearn.__version__, "transform": "log1p(count-like) -> standard scale -> MLP"}
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict_proba(X[self.features].to_numpy(dtype="float64"))
+
+    def spam_probability(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(P(spam), predicted class) for rows of ``X`` (feature columns by name)."""
+        proba = self.predict_proba(X)
+        classes = np.asarray(self.pipeline.classes_)
+        p_spam = proba[:, list(classes).index(SPAM)] if SPAM in classes else np.zeros(len(X))
+        return p_spam, classes[proba.argmax(axis=1)]
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        pickle.dump(self, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        return buf.getvalue()
+
+    @staticmethod
+    def from_bytes(data: bytes) -> SpamModel:
+        model = pickle.loads(data)
+        if not isinstance(model, SpamModel):
+            raise TypeError(f"not a SpamModel: {type(model).__name__}")
+        return model
+
+
+def apply_known_labels(labels: pd.DataFrame, known: pd.DataFrame | None, legit_fallback: pd.Series) -> pd.DataFrame:
+    """``labels`` (user_id, label) with known labels (user_id, label in spam/not-spam) applied.
+
+    ``legit_fallback`` (indexed by user_id): the class a known not-spam user gets when its
+    cluster says spam (its nearest non-spam cluster).
+    """
+    if known is None or known.empty:
+        return labels.assign(source="cluster")
+    k = known.copy()
+    k["label"] = k["label"].astype(str).str.strip().str.lower().str.replace("_", "-")
+    bad = ~k["label"].isin(["spam", "not-spam"])
+    if bad.any():
+        raise ValueError(f"known labels must be 'spam' or 'not-spam'; got {sorted(k.loc[bad, 'label'].unique())[:5]}")
+    k = k.drop_duplicates("user_id", keep="last").set_index("user_id")["label"]
+    out = labels.set_index("user_id").copy()
+    out["source"] = "cluster"
+    hit = out.index.intersection(k.index)
+    is_spam = k.loc[hit] == "spam"
+    out.loc[hit[is_spam.to_numpy()], "label"] = SPAM
+    legit_ids = hit[~is_spam.to_numpy()]
+    relabel = legit_ids[(out.loc[legit_ids, "label"] == SPAM).to_numpy()]
+    out.loc[relabel, "label"] = legit_fallback.reindex(relabel).to_numpy()
+    out.loc[hit, "source"] = "known"
+    return out.reset_index()
+
+
+def balanced_split(labelled: DataFrame, label: str, per_class_train: int, per_class_test: int,
+                   seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Disjoint (train, test) samples with at most n users per class, drawn on Spark.
+
+    Each class is sampled to about ``train + test`` users, then shuffled and split: up to
+    ``per_class_test`` go to test but never more than half of a small class.
+    """
+    counts = {r[label]: r["count"] for r in labelled.groupBy(label).count().collect()}
+    want = per_class_train + per_class_test
+    fractions = {c: min(1.0, 1.2 * want / n) for c, n in counts.items() if n > 0}
+    sample = labelled.sampleBy(label, fractions, seed).toPandas()
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for _c, g in sample.groupby(label):
+        g = g.iloc[rng.permutation(len(g))]
+        n_test = min(per_class_test, len(g) // 2)
+        test.append(g.iloc[:n_test])
+        train.append(g.iloc[n_test:n_test + per_class_train])
+    return pd.concat(train, ignore_index=True), pd.concat(test, ignore_index=True)
+
+
+def fit(train: pd.DataFrame, features: list[str], label: str = "label", hidden: tuple[int, ...] = (64, 32),
+        seed: int = 0) -> SpamModel:
+    """Fit log1p + scaling + MLP; classes weighted so each class counts equally."""
+    X = train[features].to_numpy(dtype="float64")
+    y = train[label].astype(str).to_numpy()
+    counts = pd.Series(y).value_counts()
+    weight = pd.Series(y).map(len(y) / (len(counts) * counts)).to_numpy()
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", alpha=1e-3, max_iter=300,
+                        early_stopping=len(y) >= 200, n_iter_no_change=15, random_state=seed)
+    pipe = Pipeline([("prep", preprocessor(tuple(features))), ("mlp", mlp)])
+    pipe.fit(X, y, mlp__sample_weight=weight)
+    return SpamModel(pipeline=pipe, features=list(features), classes=[str(c) for c in pipe.classes_],
+                     trained_on={"rows": int(len(y)), "per_class": {str(k): int(v) for k, v in counts.items()}})
+
+
+def reliability(y_true: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Calibration table: per probability bin, users, mean predicted and observed spam share."""
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        m = idx == b
+        rows.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "users": int(m.sum()),
+                     "mean_predicted": round(float(p[m].mean()), 4) if m.any() else None,
+                     "observed_spam": round(float(y_true[m].mean()), 4) if m.any() else None})
+    return pd.DataFrame(rows)
+
+
+def evaluate(model: SpamModel, test: pd.DataFrame, label: str = "label") -> dict:
+    """Accuracy, per-class precision/recall, confusion matrix, ROC-AUC spam vs rest, calibration."""
+    y = test[label].astype(str).to_numpy()
+    p_spam, pred = model.spam_probability(test)
+    classes = sorted(set(y) | set(pred))
+    prec, rec, f1, sup = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    is_spam = (y == SPAM).astype(int)
+    auc = float(roc_auc_score(is_spam, p_spam)) if 0 < is_spam.sum() < len(is_spam) else None
+    cm = confusion_matrix(y, pred, labels=classes)
+    return {
+        "test_rows": int(len(y)),
+        "accuracy": round(float(accuracy_score(y, pred)), 6),
+        "per_class": {c: {"precision": round(float(p), 6), "recall": round(float(r), 6), "f1": round(float(f), 6),
+                          "support": int(s)} for c, p, r, f, s in zip(classes, prec, rec, f1, sup, strict=True)},
+        "confusion_matrix": {"labels": classes, "rows_true_cols_predicted": cm.tolist()},
+        "spam_roc_auc": round(auc, 6) if auc is not None else None,
+        "brier": round(float(brier_score_loss(is_spam, p_spam)), 6) if len(y) else None,
+        "reliability": reliability(is_spam, p_spam).to_dict(orient="records"),
+    }
+
+
+def meets_bar(metrics: dict, min_accuracy: float, min_spam_auc: float) -> tuple[bool, str]:
+    acc, auc = metrics.get("accuracy") or 0.0, metrics.get("spam_roc_auc")
+    if acc < min_accuracy:
+        return False, f"accuracy {acc:.4f} < {min_accuracy}"
+    if auc is None or auc < min_spam_auc:
+        return False, f"spam ROC-AUC {auc} < {min_spam_auc}"
+    return True, f"accuracy {acc:.4f} >= {min_accuracy}, spam ROC-AUC {auc:.4f} >= {min_spam_auc}"
+
+
+def labelled_features(features: DataFrame, labels: DataFrame) -> DataFrame:
+    return features.join(labels, "user_id").where(F.col("label").isNotNull())
