@@ -56,3 +56,13 @@ lock:  ## regenerate requirements.lock from the names in pyproject.toml
 
 clean:
 	rm -rf data/warehouse data/raw data/quarantine data/reports data/landing spark-warehouse
+
+.PHONY: test-e2e browser
+browser:  ## headless Chromium and Noto CJK fonts for the report tests (Debian; needs root)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core; \
+	  else echo "Report browser tests skip without chromium: install it with 'apt-get install chromium fonts-noto-cjk' (Debian)." >&2; fi; }
+
+test-e2e: $(STAMP)  ## Dagster UI path end to end (webserver + daemon + GraphQL backfills; minutes)
+	OFFBEAT_E2E=1 $(PY) -m pytest -p no:cacheprovider -s tests/e2e

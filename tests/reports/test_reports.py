@@ -1,0 +1,182 @@
+"""The four reports rendered from small synthetic tables (the warehouse contracts' columns):
+self-contained HTML (no external URL, plots as PNG data URIs, fonts embedded for the CJK and
+Arabic text they show), the CSV/JSON beside it, and the report logic (recommended actions,
+drift, spam-type examples, motif columns). Then each is opened in headless Chromium with
+system fonts narrowed to DejaVu: tables and plots show, and the Han titles are drawn with
+the bundled font (pixels differ from the fallback's tofu)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import struct
+
+import pandas as pd
+import pytest
+
+from assets.reports import fonts
+from assets.reports.catalog_report import ALLOWLIST, REVIEW, TAKE_DOWN, recommend_actions, render_catalog_report
+from assets.reports.network_report import motif_columns, render_network_report
+from assets.reports.overview_report import render_overview_report
+from assets.reports.spam_report import drift, render_spam_report, spam_type_examples
+from tests.reports import browser, synthetic
+from tests.reports.synthetic import ARABIC_TITLE, HAN_TITLE
+
+
+def _png_sizes(html: str) -> list[tuple[int, int]]:
+    sizes = []
+    for b64 in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html):
+        png = base64.b64decode(b64)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        sizes.append(struct.unpack(">II", png[16:24]))
+    return sizes
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict:
+    return {
+        "catalog": render_catalog_report(**synthetic.catalog_tables()),
+        "overview": render_overview_report(synthetic.overview_tables(), {"users": 10_000}),
+        "spam": render_spam_report(**synthetic.spam_inputs(), previous={"spam_share": 0.2, "model_version": "old"}),
+        "network": render_network_report(**synthetic.network_inputs()),
+    }
+
+
+@pytest.mark.parametrize("name", ["catalog", "overview", "spam", "network"])
+def test_self_contained(reports, name):
+    report = reports[name]
+    html = report.html.decode()
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", html), "the report must not fetch anything"
+    sizes = _png_sizes(html)
+    assert sizes and all(w > 0 and h > 0 for w, h in sizes)
+    assert "<table" in html
+    assert "summary.json" in report.files
+    json.loads(report.files["summary.json"])
+    for fname, data in report.files.items():
+        if fname.endswith(".csv"):
+            pd.read_csv(io.BytesIO(data))
+    # Han text shown -> the CJK subset is embedded, covering exactly the characters used.
+    if HAN_TITLE[0] in html:
+        assert "@font-face{font-family:\"Offbeat CJK\"" in html
+        assert report.fonts.covered["Offbeat CJK"] == len({c for c in html if fonts.needs_font(c)
+                                                           and "\u4e00" <= c <= "\u9fff"})
+        assert report.fonts.missing == ""
+
+
+def test_catalog_actions_and_evidence(reports):
+    t = synthetic.catalog_tables()
+    actions = recommend_actions(t["flagged"], t["networks"], min_reuse_ratio=0.3, allowlist_margin=0.1)
+    by_label = actions.set_index("label_id")["action"]
+    in_net = set(t["networks"]["label_id"])
+    for label, action in by_label.items():
+        ratio = float(t["flagged"].set_index("label_id").loc[label, "reuse_ratio"])
+        expected = TAKE_DOWN if label in in_net else (ALLOWLIST if ratio < 0.4 else REVIEW)
+        assert action == expected, label
+    assert by_label["L00000"] == ALLOWLIST  # ratio 0.35, in no network
+    report = reports["catalog"]
+    listed = pd.read_csv(io.BytesIO(report.files["flagged_labels.csv"]))
+    assert sorted(listed["label_id"]) == sorted(t["flagged"]["label_id"])
+    assert listed["reused_titles"].str.contains(HAN_TITLE).all()
+    html = report.html.decode()
+    for nid in t["summary"]["network_id"]:
+        assert f"id='net-{nid}'" in html
+    assert "Karaoke Co" in html  # exempt label that would have been flagged
+    assert report.figures["take_down_labels"] == len(in_net)
+
+
+def test_catalog_pages_thousands_of_labels():
+    t = synthetic.catalog_tables(flagged_labels=3000)
+    report = render_catalog_report(**t)
+    html = report.html.decode()
+    first_page = html.split("id='flagged-labels'", 1)[1].split("</table>", 1)[0]
+    assert first_page.count("<tr>") == 51  # header + the first 50 rows as HTML
+    data = re.search(r"<div class='datatable' data-page-size='50'>.*?<script type='application/json'>(.*?)</script>",
+                     html, re.S).group(1)
+    assert len(json.loads(data)["rows"]) == 3000  # every label is searchable in the page
+
+
+def test_spam_drift_and_examples():
+    inputs = synthetic.spam_inputs()
+    ex = spam_type_examples(inputs["scores"], n=2)
+    spam = inputs["scores"][inputs["scores"]["predicted_class"] == "spam"]
+    for spam_type, group in ex.groupby("spam_type"):
+        best = spam[spam["spam_type"] == spam_type].nlargest(2, "spam_probability")
+        assert list(group["user_id"]) == list(best["user_id"])
+    d = drift({"spam_share": 0.3, "model_version": "b", "users": 10}, {"spam_share": 0.2, "users": 10})
+    assert d.set_index("figure").loc["spam_share", "change"] == pytest.approx(0.1)
+    report = render_spam_report(**inputs, previous={"spam_share": 0.2, "model_version": "old"})
+    html = report.html.decode()
+    assert "Model changed: old -> 20260101T000000Z-ab12" in html
+    assert report.figures["spam_users"] == len(spam)
+    first = render_spam_report(**inputs, previous=None)
+    assert "First run" in first.html.decode()
+
+
+def test_network_motif_columns():
+    m = synthetic.network_inputs()["metrics"].assign(**{"sp_021D": 0.1})
+    census, zs = motif_columns(m)
+    assert len(census) == 16 and census["021D"] == "triad_021D"
+    assert len(zs) == 13 and zs["300"] == "z_300"
+
+
+def test_missing_inputs_are_named():
+    report = render_network_report(metrics=None, bots=None, clean=None, timelines=None, mavens=None)
+    assert "Not available yet: network_metrics, follow_bots" in report.html.decode()
+
+
+chromium_missing = pytest.mark.skipif(
+    browser.chromium() is None,
+    reason="headless Chromium not installed: `make browser` (Debian: apt-get install chromium fonts-noto-cjk)")
+
+
+@chromium_missing
+@pytest.mark.parametrize("name", ["catalog", "overview", "spam", "network"])
+def test_renders_in_chromium(reports, name, tmp_path):
+    html = reports[name].html
+    probe = browser.probe(html, tmp_path, han=HAN_TITLE[0])
+    n_png = len(_png_sizes(html.decode()))
+    assert len(probe["images"]) == n_png
+    assert all(i["complete"] and i["naturalWidth"] > 0 and i["naturalHeight"] > 0 for i in probe["images"])
+    assert probe["tables"] and all(t["rows"] > 0 and t["height"] > 0 for t in probe["tables"])
+    assert all(r == "1" for r in probe["datatables_ready"])  # search/paging script ran
+    if HAN_TITLE[0] in html.decode():
+        assert "Offbeat CJK:loaded" in probe["font_faces"]
+        assert probe["fonts_check_han"]
+        assert probe["han_ink"] > 50  # something drawn
+        # With system fonts narrowed to DejaVu the fallback draws tofu: the bundled font differs.
+        assert probe["han_vs_fallback_pixels"] > 50
+        assert probe["han_vs_tofu_pixels"] > 50
+
+
+@chromium_missing
+def test_search_and_paging_in_chromium(tmp_path):
+    t = synthetic.catalog_tables(flagged_labels=120)
+    html = render_catalog_report(**t).html.decode()
+    script = """<script>window.addEventListener("load",function(){
+      var box=document.querySelector("div.datatable"), input=box.querySelector("input.search");
+      box.querySelector("button.next").click();
+      var page2=box.querySelector("tbody tr td").textContent;
+      input.value="L00077"; input.dispatchEvent(new Event("input"));
+      var p=document.createElement("pre"); p.id="paging"; p.textContent=JSON.stringify({page2:page2,
+        rows:box.querySelectorAll("tbody tr").length, first:box.querySelector("tbody tr td").textContent,
+        info:box.querySelector(".info").textContent}); document.body.appendChild(p);});</script>"""
+    page = tmp_path / "paging.html"
+    page.write_text(html.replace("</body>", script + "</body>"))
+    out = browser._run(["--virtual-time-budget=5000", "--dump-dom", page.as_uri()], tmp_path)
+    result = json.loads(re.search(r'<pre id="paging">(.*?)</pre>', out.stdout, re.S).group(1).replace("&quot;", '"'))
+    assert result["rows"] == 1 and result["first"] == "L00077"
+    assert "filtered from 120" in result["info"]
+    assert result["page2"] != "L00001"
+
+
+@chromium_missing
+def test_screenshot_shows_han_title(tmp_path):
+    """A screenshot of the catalog report (kept under tmp_path for a human to look at)."""
+    html = render_catalog_report(**synthetic.catalog_tables()).html
+    png = browser.screenshot(html, tmp_path, "catalog", size="1200,1400")
+    data = png.read_bytes()
+    w, h = struct.unpack(">II", data[16:24])
+    assert (w, h) == (1200, 1400)
+    assert ARABIC_TITLE  # the synthetic data carries Arabic too (embedded Offbeat Arabic)
