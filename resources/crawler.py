@@ -9,6 +9,11 @@
   request pauses together, for longer each time the storm goes on.
 * ``client_id`` is added to every request (``next_href`` drops it) and is redacted from
   every error text this module produces; URLs are never logged with their query.
+* Fail fast: 401/403 raise ``PlatformAuthError`` (names ``OFFBEAT_CLIENT_ID``); an API
+  that cannot be reached (DNS failure, connection refused, connect timeout) or that
+  answers nothing but failures raises ``PlatformUnreachableError`` (names
+  ``OFFBEAT_API_BASE_URL``) within seconds instead of retrying every id for minutes.
+  Either is sticky: every later request of the crawler raises it too.
 
 Plain Python (no Dagster): the ``PlatformAPI`` resource builds one per run.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -33,6 +39,10 @@ RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
 
 class PlatformAuthError(RuntimeError):
     """The API refused our client id (401/403): every request would fail, so stop."""
+
+
+class PlatformUnreachableError(RuntimeError):
+    """The API cannot be reached, or answers every request with a failure: stop."""
 
 
 class CollectionError(RuntimeError):
@@ -119,6 +129,9 @@ class Crawler:
         backoff_max_s: float = 5.0,
         storm_window: int = 50,
         storm_share: float = 0.5,
+        unreachable_after: int = 3,
+        failing_after: int = 20,
+        down_after_s: float = 30.0,
         seed: int | None = None,
     ):
         if not client_id:
@@ -139,6 +152,14 @@ class Crawler:
         self._rng = random.Random(seed)
         self.stats = CrawlStats()
         self._client: httpx.AsyncClient | None = None
+        self.unreachable_after = unreachable_after
+        self.failing_after = failing_after
+        self.down_after_s = down_after_s
+        self._fatal: Exception | None = None
+        self._answered = False  # any 200/404 so far: the API works for us
+        self._last_answer = time.monotonic()
+        self._failures_in_a_row = 0  # attempts without a usable answer (429s excluded)
+        self._unreachable_in_a_row = 0  # attempts that could not connect at all
 
     async def __aenter__(self) -> Crawler:
         self._client = httpx.AsyncClient(
@@ -173,9 +194,47 @@ class Crawler:
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2**attempt))
 
+    @property
+    def paused_until(self) -> float:
+        """``time.monotonic()`` until which no request is sent (a 429 storm's pause)."""
+        return self._pause_until
+
     async def _wait_for_global_pause(self) -> None:
         while (delay := self._pause_until - time.monotonic()) > 0:
             await asyncio.sleep(delay)
+
+    def _raise_if_fatal(self) -> None:
+        if self._fatal is not None:
+            raise type(self._fatal)(str(self._fatal))
+
+    def _note_failure(self, kind: str, detail: str, unreachable: bool) -> None:
+        """Count an attempt without a usable answer; stop the crawl when the API is down
+        for us: nothing reachable from the start (``unreachable_after`` attempts in a row),
+        only failures from the start (``failing_after``), or, after it worked, neither for
+        ``down_after_s`` seconds."""
+        self._failures_in_a_row += 1
+        self._unreachable_in_a_row = self._unreachable_in_a_row + 1 if unreachable else 0
+        silent_s = time.monotonic() - self._last_answer
+        where = f"the platform API at {self.base_url}"
+        if unreachable and self._unreachable_in_a_row >= self.unreachable_after and (
+            not self._answered or silent_s >= self.down_after_s
+        ):
+            self._fatal = PlatformUnreachableError(self.redact(
+                f"cannot reach {where}: {kind} ({detail}), {self._unreachable_in_a_row} attempts in a row: "
+                "check OFFBEAT_API_BASE_URL (and that the API is up and reachable from here)"
+            ))
+        elif self._failures_in_a_row >= self.failing_after and (not self._answered or silent_s >= self.down_after_s):
+            self._fatal = PlatformUnreachableError(self.redact(
+                f"{where} answered {self._failures_in_a_row} requests in a row with failures (last: {kind}: "
+                f"{detail}) and nothing usable: check OFFBEAT_API_BASE_URL (is it the api-v2 root?)"
+            ))
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _note_answer(self) -> None:
+        self._answered = True
+        self._last_answer = time.monotonic()
+        self._failures_in_a_row = self._unreachable_in_a_row = 0
 
     def _note_response(self, is_429: bool) -> None:
         self._recent.append(is_429)
@@ -195,42 +254,58 @@ class Crawler:
         url = self._url(path_or_url, params)
         error, status = "not attempted", None
         for attempt in range(self.max_retries + 1):
+            self._raise_if_fatal()
             if attempt:
                 self.stats.retries += 1
             await self._wait_for_global_pause()
             await self._bucket.acquire()
-            resp, retry_after = None, None
+            resp, retry_after, kind, unreachable = None, None, "", False
             async with self._sem:
+                # A storm may have begun while this request queued: it waits too.
+                await self._wait_for_global_pause()
+                self._raise_if_fatal()
                 self.stats.requests += 1
                 try:
                     resp = await self._client.get(url)
                 except httpx.TimeoutException as e:
-                    error, status = f"timeout ({type(e).__name__})", None
-                except httpx.TransportError as e:  # dropped connection, protocol error
-                    error, status = self.redact(f"{type(e).__name__}: {e}"), None
+                    kind = "connect timeout" if isinstance(e, httpx.ConnectTimeout) else "timeout"
+                    error, status, unreachable = f"{kind} ({type(e).__name__})", None, kind == "connect timeout"
+                except httpx.TransportError as e:  # refused, DNS, dropped connection, protocol error
+                    kind, unreachable = _transport_error_kind(e)
+                    error, status = self.redact(f"{kind}: {type(e).__name__}: {e}"), None
             if resp is not None:
                 status = resp.status_code
                 self.stats.by_status[status] += 1
                 self._note_response(status == 429)
                 if status == 200:
                     try:
-                        return FetchResult("ok", json.loads(resp.content), 200, None, attempt + 1)
+                        data = json.loads(resp.content)
+                        self._note_answer()
+                        return FetchResult("ok", data, 200, None, attempt + 1)
                     except (json.JSONDecodeError, UnicodeDecodeError):
-                        error = "malformed or truncated JSON in a 200 response"
+                        kind, error = "malformed JSON", "malformed or truncated JSON in a 200 response"
                 elif status == 404:
+                    self._note_answer()
                     return FetchResult("gone", None, 404, None, attempt + 1)
                 elif status in (401, 403):
-                    raise PlatformAuthError(
-                        f"the API answered {status} for {urlsplit(url).path}: check OFFBEAT_CLIENT_ID"
-                    )
+                    self.stats.errors[f"HTTP {status}"] += 1
+                    self._fatal = PlatformAuthError(self.redact(
+                        f"the platform API at {self.base_url} answered {status} "
+                        f"({'unauthorized' if status == 401 else 'forbidden'}) for {urlsplit(url).path}: "
+                        "check OFFBEAT_CLIENT_ID (missing, revoked or without access)"
+                    ))
+                    raise self._fatal
                 elif status == 429:
-                    error = "429 rate limited"
+                    kind, error = "HTTP 429", "429 rate limited"
                     retry_after = _retry_after_seconds(resp.headers.get("Retry-After"))
                 elif status in RETRYABLE_STATUS:
-                    error = f"HTTP {status}"
+                    kind = error = f"HTTP {status}"
                 else:
+                    self.stats.errors[f"HTTP {status}"] += 1
                     return FetchResult("failed", None, status, f"HTTP {status} (not retryable)", attempt + 1)
-            self.stats.errors[error.split(" (")[0].split(":")[0]] += 1
+            self.stats.errors[kind] += 1
+            if status != 429:
+                self._note_failure(kind, error, unreachable)
             if attempt < self.max_retries:
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
                 await asyncio.sleep(delay)
@@ -257,6 +332,20 @@ class Crawler:
             next_href = result.data.get("next_href")
             yield result.data["collection"], cursor_time_ms(next_href)
             url, query = next_href, None
+
+
+def _transport_error_kind(e: httpx.TransportError) -> tuple[str, bool]:
+    """(kind for ``errors_by_kind``, whether the host could not be reached at all)."""
+    if isinstance(e, httpx.ConnectError):
+        cause = e.__cause__ or e.__context__
+        if isinstance(cause, socket.gaierror):
+            return "DNS failure", True
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused", True
+        return "connect error", True
+    if isinstance(e, httpx.ReadError | httpx.RemoteProtocolError):
+        return "dropped connection", False
+    return type(e).__name__, False
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

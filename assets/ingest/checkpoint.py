@@ -1,22 +1,24 @@
 """Checkpoints for crawls that write one partition at the end (no Dagster here).
 
 A crawl such as an artist's follow graph produces its output files only once everything
-is fetched. To survive a kill midway it saves its work in batches under the partition's
-``_checkpoint/`` prefix, one gzip JSON Lines part per batch, each published atomically
-through the object store (so it works the same on a local directory and on S3)::
+is fetched. To survive a kill midway it saves its work in batches under its attempt's
+``_checkpoint/`` prefix (see ``assets/ingest/publish.py`` for attempts), one gzip JSON
+Lines part per batch, each written atomically through the object store (so it works the
+same on a local directory and on S3)::
 
-    <prefix>_checkpoint/params.json                 what the saved results depend on
-    <prefix>_checkpoint/<stage>/part-00000.jsonl.gz one record per finished item
+    <partition>/attempt=<id>/_checkpoint/params.json                 what the saved results depend on
+    <partition>/attempt=<id>/_checkpoint/<stage>/part-00000.jsonl.gz one record per finished item
 
 The lifecycle of a partition, the same as the user crawl's ranges:
 
-* ``begin``: a partition whose ``_SUCCESS.json`` exists finished earlier, so it is removed
-  and crawled afresh (re-running a partition replaces it). Otherwise saved batches are
-  kept (resume), unless they were made with other ``params`` (then they are dropped).
+* ``begin``: resume the partition's unfinished attempt, or start a new one beside the
+  published copy (which stays readable until the new one is published). Saved batches
+  made with other ``params`` are dropped.
 * ``checkpointed_map``: fetch the items of a stage that no saved batch covers yet.
-* ``finish``: write the output files, then ``_SUCCESS.json``, then remove the checkpoint.
-  A kill between those steps is harmless: before ``_SUCCESS.json`` the next run resumes
-  from the complete checkpoint and fetches nothing; after it, the next run starts afresh.
+* ``finish``: if too large a share of the items failed, drop the batches holding the
+  failures (the next run fetches them again) and raise ``IncompleteCrawl``; otherwise
+  write the output files into the attempt and publish it (manifest last), which removes
+  the old copy and the checkpoint.
 """
 
 from __future__ import annotations
@@ -25,35 +27,19 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from assets.ingest.progress import Progress
+from assets.ingest.publish import Attempt, IncompleteCrawl, open_attempt, publish, utc_now
+from assets.ingest.raw_zone import CHECKPOINT
 from resources.object_store import ObjectStore
 
-SUCCESS = "_SUCCESS.json"
-CHECKPOINT = "_checkpoint/"
+__all__ = ["Attempt", "Checkpoint", "IncompleteCrawl", "begin", "checkpointed_map", "finish", "utc_now"]
 _PART = re.compile(r"/part-(\d+)\.jsonl\.gz$")
 
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True).encode()
-
-
-def utc_now() -> str:
-    """Now as ISO-8601 UTC with milliseconds (``2026-11-24T05:22:03.558Z``): record and summary times."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def replace_if_complete(store: ObjectStore, prefix: str, log: Callable[[str], None]) -> bool:
-    """A partition whose ``_SUCCESS.json`` exists finished earlier: remove it all so the
-    crawl starts afresh (re-running a partition replaces it). True if it was removed."""
-    if not store.exists(prefix + SUCCESS):
-        return False
-    store.delete(prefix + SUCCESS)  # first: a kill midway leaves a partition that resumes
-    removed = store.delete_prefix(prefix)
-    log(f"{prefix} was complete: replacing it ({removed} old files removed)")
-    return True
 
 
 class Checkpoint:
@@ -83,6 +69,21 @@ class Checkpoint:
             removed = self.store.delete_prefix(self.root)
             log(f"checkpoint {self.root} was made with {saved}, not {params}: dropped {removed} files")
         self.store.put_bytes(key, _json(params))
+
+    def drop_failed(self, stage: str) -> int:
+        """Remove the saved parts of ``stage`` that hold a record with an ``error`` (a
+        later run fetches those items again); returns how many parts were removed."""
+        dropped = 0
+        for _n, key in self._parts(stage):
+            if any(r.get("error") for r in self.store.read_jsonl_gz(key)):
+                self.store.delete(key)
+                dropped += 1
+        self._next_part.pop(stage, None)
+        return dropped
+
+    def stages(self) -> list[str]:
+        """Every stage with saved parts."""
+        return sorted({k[len(self.root):].split("/", 1)[0] for k in self.store.list(self.root) if _PART.search(k)})
 
     def has(self, stage: str) -> bool:
         return bool(self._parts(stage))
@@ -148,17 +149,37 @@ async def checkpointed_map(
     return done, resumed
 
 
-def begin(store: ObjectStore, prefix: str, params: dict[str, Any], log: Callable[[str], None]) -> Checkpoint:
+def begin(store: ObjectStore, prefix: str, params: dict[str, Any], log: Callable[[str], None]) -> tuple[Attempt, Checkpoint]:
     """Start or resume the crawl of the partition under ``prefix`` (see the module docstring)."""
-    replace_if_complete(store, prefix, log)
-    checkpoint = Checkpoint(store, prefix)
+    attempt = open_attempt(store, prefix, log)
+    checkpoint = Checkpoint(store, attempt.root)
     checkpoint.open(params, log)
-    return checkpoint
+    return attempt, checkpoint
 
 
-def finish(store: ObjectStore, prefix: str, outputs: dict[str, list[dict[str, Any]]], summary: dict[str, Any]) -> None:
-    """Write the output files, mark the partition complete, then drop its checkpoint."""
+def finish(
+    attempt: Attempt,
+    checkpoint: Checkpoint,
+    outputs: dict[str, list[dict[str, Any]]],
+    summary: dict[str, Any],
+    *,
+    failed: int,
+    total: int,
+    max_failed_share: float,
+    what: str,
+) -> dict[str, Any]:
+    """Publish the outputs as the partition's complete copy, unless more than
+    ``max_failed_share`` of the ``total`` items failed (then ``IncompleteCrawl``)."""
+    share = failed / total if total else 0.0
+    summary = {**summary, "failed_share": round(share, 5), "max_failed_share": max_failed_share}
+    if share > max_failed_share:
+        dropped = sum(checkpoint.drop_failed(stage) for stage in checkpoint.stages())
+        raise IncompleteCrawl(
+            f"{what}: {failed} of {total} failed after retries ({share:.1%} > max_failed_share "
+            f"{max_failed_share:.1%}); not published, the previous copy (if any) stays; "
+            f"{dropped} checkpoint batches with failures dropped so the next run fetches them again",
+            summary,
+        )
     for name, records in outputs.items():
-        store.write_jsonl_gz(prefix + name, records)
-    store.put_bytes(prefix + SUCCESS, _json(summary))
-    store.delete_prefix(prefix + CHECKPOINT)
+        attempt.store.write_jsonl_gz(attempt.key(name), records)
+    return publish(attempt, list(outputs), summary)

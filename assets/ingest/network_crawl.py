@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assets.ingest.checkpoint import Checkpoint, begin, checkpointed_map, finish, utc_now
+from assets.ingest.raw_zone import partition_prefix
 from resources.crawler import CollectionError, Crawler
 from resources.object_store import ObjectStore
 
@@ -26,11 +27,13 @@ Log = Callable[[str], None]
 
 
 def follow_graph_prefix(artist_id: int) -> str:
-    return f"raw/follow_graph/artist={artist_id}/"
+    """``raw/follow_graph/artist=<id>/``: the partition (its published copy: ``raw_zone``)."""
+    return partition_prefix("follow_graph", str(artist_id))
 
 
 def repost_timelines_prefix(artist_id: int) -> str:
-    return f"raw/repost_timelines/artist={artist_id}/"
+    """``raw/repost_timelines/artist=<id>/``: the partition (its published copy: ``raw_zone``)."""
+    return partition_prefix("repost_timelines", str(artist_id))
 
 
 async def collect(crawler: Crawler, path: str, page_size: int) -> list[tuple[dict, int | None]]:
@@ -122,16 +125,18 @@ async def crawl_follow_graph(
 
 
 async def store_follow_graph(
-    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 200, log: Log = print, **options: Any
+    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 200, max_failed_share: float = 1.0,
+    log: Log = print, **options: Any
 ) -> tuple[FollowGraph, dict[str, Any]]:
     """Crawl the artist's follow graph into ``raw/follow_graph/artist=<id>/`` (edges and
     nodes), resuming a killed crawl or replacing a finished one; returns it and its summary.
 
     ``options`` go to ``crawl_follow_graph``. Saved node results depend only on the artist
-    and ``page_size`` (hops and max_nodes just decide which nodes are expanded).
+    and ``page_size`` (hops and max_nodes just decide which nodes are expanded). More than
+    ``max_failed_share`` of the expanded nodes failed: ``IncompleteCrawl``, nothing published.
     """
     prefix = follow_graph_prefix(artist_id)
-    checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size}, log)
+    attempt, checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size}, log)
     async with crawler:
         graph = await crawl_follow_graph(crawler, artist_id, checkpoint, page_size=page_size, log=log, **options)
     summary = {
@@ -144,8 +149,11 @@ async def store_follow_graph(
         "crawl": crawler.stats.as_metadata(),
         "finished_at": utc_now(),
     }
-    finish(store, prefix, {"edges.jsonl.gz": graph.edges, "nodes.jsonl.gz": graph.nodes}, summary)
-    return graph, summary
+    expanded = graph.resumed_nodes + graph.fetched_nodes
+    manifest = finish(attempt, checkpoint, {"edges.jsonl.gz": graph.edges, "nodes.jsonl.gz": graph.nodes}, summary,
+                      failed=summary["nodes_failed"], total=expanded, max_failed_share=max_failed_share,
+                      what=f"follow graph of artist {artist_id}: nodes")
+    return graph, manifest["summary"]
 
 
 # ---------------------------------------------------------------------------- repost timelines
@@ -213,12 +221,13 @@ async def crawl_repost_timelines(
 
 
 async def store_repost_timelines(
-    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 1, log: Log = print, **options: Any
+    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 1, max_failed_share: float = 1.0,
+    log: Log = print, **options: Any
 ) -> tuple[RepostTimelines, dict[str, Any]]:
     """Crawl the artist's repost timelines into ``raw/repost_timelines/artist=<id>/``
-    (tracks and reposts), resuming or replacing as the follow graph does."""
+    (tracks and reposts), resuming, replacing and refusing to publish as the follow graph does."""
     prefix = repost_timelines_prefix(artist_id)
-    checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size}, log)
+    attempt, checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size}, log)
     async with crawler:
         timelines = await crawl_repost_timelines(crawler, artist_id, checkpoint, page_size=page_size, log=log,
                                                  **options)
@@ -232,5 +241,7 @@ async def store_repost_timelines(
         "crawl": crawler.stats.as_metadata(),
         "finished_at": utc_now(),
     }
-    finish(store, prefix, {"tracks.jsonl.gz": timelines.tracks, "reposts.jsonl.gz": timelines.reposts}, summary)
-    return timelines, summary
+    manifest = finish(attempt, checkpoint, {"tracks.jsonl.gz": timelines.tracks, "reposts.jsonl.gz": timelines.reposts},
+                      summary, failed=summary["tracks_failed"], total=len(timelines.tracks),
+                      max_failed_share=max_failed_share, what=f"repost timelines of artist {artist_id}: tracks")
+    return timelines, manifest["summary"]

@@ -1,54 +1,55 @@
 """Crawl one range of user ids into ``raw/users/range=<key>/`` (no Dagster here).
 
 Every id of the range ends as exactly one record: ``fetched``, ``gone`` (404) or ``failed``
-with its last error after retries. Output is written in chunks, each chunk file named by
-the ids it covers and published atomically, so:
+with its last error after retries. Output is written in chunks into the range's attempt
+prefix (``assets/ingest/publish.py``), each chunk file named by the ids it covers and
+written atomically, so:
 
 * a crawl killed midway and started again fetches only the ids no chunk covers yet, and
   leaves no duplicates (resume);
-* a crawl of a range that finished earlier (its ``_SUCCESS.json`` exists) starts afresh
-  and replaces the old files (re-running a partition replaces it).
+* a crawl of a range that finished earlier starts a new attempt beside the published
+  copy, which readers keep using until the new one is complete (re-running a partition
+  replaces it, and a failed or killed re-crawl loses nothing);
+* a crawl whose share of failed ids is above ``max_failed_share`` is not published: the
+  chunks holding failures are dropped (the next run fetches them again) and
+  ``IncompleteCrawl`` is raised.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from assets.ingest.checkpoint import SUCCESS, replace_if_complete, utc_now
 from assets.ingest.progress import Progress
+from assets.ingest.publish import IncompleteCrawl, open_attempt, publish, utc_now
+from assets.ingest.raw_zone import partition_prefix, published_partition
 from resources.crawler import Crawler
 from resources.object_store import ObjectStore
 
-RAW_USERS = "raw/users"
 USER_STATUSES = ("fetched", "gone", "failed")
 _PART = re.compile(r"part-(\d+)-(\d+)\.jsonl\.gz$")
 
 
 def range_prefix(range_key: str) -> str:
-    return f"{RAW_USERS}/range={range_key}/"
+    """``raw/users/range=<key>/``: the partition (its published copy: ``raw_zone``)."""
+    return partition_prefix("users", range_key)
 
 
-def part_key(range_key: str, first: int, last: int) -> str:
-    return f"{range_prefix(range_key)}part-{first:09d}-{last:09d}.jsonl.gz"
+def part_name(first: int, last: int) -> str:
+    return f"part-{first:09d}-{last:09d}.jsonl.gz"
 
 
-def success_key(range_key: str) -> str:
-    return range_prefix(range_key) + SUCCESS
-
-
-def part_spans(store: ObjectStore, range_key: str) -> list[tuple[int, int, str]]:
-    """(first, last, key) of every chunk file already in the range."""
+def part_spans(store: ObjectStore, root: str) -> list[tuple[int, int, str]]:
+    """(first, last, key) of every chunk file under ``root`` (an attempt), in id order."""
     spans = []
-    for key in store.list(range_prefix(range_key)):
+    for key in store.list(root):
         m = _PART.search(key)
-        if m:
+        if m and "/" not in key[len(root):]:
             spans.append((int(m.group(1)), int(m.group(2)), key))
-    return spans
+    return sorted(spans)
 
 
 def missing_chunks(first: int, last: int, done: Iterable[tuple[int, int]], chunk_size: int) -> list[list[int]]:
@@ -105,10 +106,8 @@ async def fetch_user(crawler: Crawler, uid: int) -> dict[str, Any]:
 
 
 def read_range(store: ObjectStore, range_key: str) -> list[dict[str, Any]]:
-    records = []
-    for _first, _last, key in sorted(part_spans(store, range_key)):
-        records.extend(store.read_jsonl_gz(key))
-    return records
+    """The records of the range's published copy (empty if it was never published)."""
+    return [r for key in published_partition(store, "users", range_key) or [] for r in store.read_jsonl_gz(key)]
 
 
 async def crawl_range(
@@ -120,11 +119,13 @@ async def crawl_range(
     *,
     chunk_size: int = 200,
     chunks_in_flight: int = 4,
+    max_failed_share: float = 1.0,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Crawl ids first..last (resuming or replacing, see the module docstring)."""
-    replace_if_complete(store, range_prefix(range_key), log)
-    spans = part_spans(store, range_key)
+    """Crawl ids first..last (resuming, replacing or refusing, see the module docstring);
+    returns the summary stored in the range's manifest."""
+    attempt = open_attempt(store, range_prefix(range_key), log)
+    spans = part_spans(store, attempt.root)
     chunks = missing_chunks(first, last, [(a, b) for a, b, _ in spans], chunk_size)
     total = last - first + 1
     todo = sum(len(c) for c in chunks)
@@ -137,21 +138,42 @@ async def crawl_range(
     async def run_chunk(ids: list[int]) -> None:
         async with gate:
             records = await asyncio.gather(*(fetch_user(crawler, uid) for uid in ids))
-            await asyncio.to_thread(store.write_jsonl_gz, part_key(range_key, ids[0], ids[-1]), records)
+            await asyncio.to_thread(store.write_jsonl_gz, attempt.key(part_name(ids[0], ids[-1])), records)
             counts.update(r["status"] for r in records)
             progress.advance(len(ids))
 
     async with crawler:
         await asyncio.gather(*(run_chunk(c) for c in chunks))
+    spans = part_spans(store, attempt.root)
+    failed_parts = []
+    by_status: Counter = Counter()
+    for _a, _b, key in spans:
+        statuses = Counter(r["status"] for r in store.read_jsonl_gz(key))
+        by_status.update(statuses)
+        if statuses.get("failed"):
+            failed_parts.append(key)
+    share = by_status.get("failed", 0) / total if total else 0.0
     summary = {
         "range": range_key,
         "ids": total,
         "fetched_now": todo,
         "resumed": total - todo,
         "by_status_now": {s: counts.get(s, 0) for s in USER_STATUSES},
+        "by_status": {s: by_status.get(s, 0) for s in USER_STATUSES},
+        "failed_share": round(share, 5),
+        "max_failed_share": max_failed_share,
         "users_per_s": round(progress.rate, 1),
         "crawl": crawler.stats.as_metadata(),
         "finished_at": utc_now(),
     }
-    store.put_bytes(success_key(range_key), json.dumps(summary, sort_keys=True).encode())
+    if share > max_failed_share:
+        for key in failed_parts:
+            store.delete(key)
+        raise IncompleteCrawl(
+            f"users {range_key}: {by_status['failed']} of {total} ids failed after retries ({share:.1%} > "
+            f"max_failed_share {max_failed_share:.1%}); not published, the previous copy (if any) stays; "
+            f"{len(failed_parts)} chunks with failures dropped so the next run fetches them again",
+            summary,
+        )
+    publish(attempt, [key[len(attempt.root):] for _a, _b, key in spans], summary)
     return summary

@@ -8,6 +8,7 @@ holds with the object store on the S3 endpoint.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import subprocess
@@ -18,10 +19,13 @@ import dagster as dg
 import pytest
 
 from assets.ingest.assets import raw_follow_graph, raw_repost_timelines, raw_users
-from assets.ingest.user_crawl import part_spans, read_range
+from assets.ingest.publish import attempt_ids
+from assets.ingest.raw_zone import published_partition, read_manifest
+from assets.ingest.user_crawl import part_spans, range_prefix, read_range
 from assets.partitions import artists, user_id_ranges, user_range_key
+from resources.object_store import LocalObjectStore
 from resources.platform_api import PlatformAPI
-from simulator import graph, population
+from simulator import graph, population, users
 from simulator.testing import running_simulator
 
 SEED = 7
@@ -70,7 +74,7 @@ def test_faulty_crawl_loses_nothing_and_matches_the_platform(faulty_api, object_
     records = read_range(object_store, key)
     assert sorted(r["id"] for r in records) == list(range(first, last + 1))  # none lost, none doubled
     for r in records:
-        expected = population.user(SEED, r["id"], USERS)
+        expected = users.user(SEED, r["id"], USERS)
         if expected is None:
             assert r["status"] == "gone", r
         else:
@@ -85,27 +89,48 @@ def test_faulty_crawl_loses_nothing_and_matches_the_platform(faulty_api, object_
     assert all(SECRET not in str(e) for e in events)
 
 
+def _store_spec(store) -> str:
+    if isinstance(store, LocalObjectStore):
+        return json.dumps({"kind": "local", "root": store.root})
+    return json.dumps({"kind": "s3", "bucket": store.bucket, "prefix": store.prefix, "endpoint_url": store.endpoint_url})
+
+
+def _unpublished_spans(store, key: str) -> list[tuple[int, int, str]]:
+    """Chunks of the range's attempts that are not its published copy (a crawl in progress)."""
+    prefix = range_prefix(key)
+    manifest = read_manifest(store, prefix)
+    published = manifest["attempt"] if manifest else None
+    return [span for a in attempt_ids(store, prefix) if a != published
+            for span in part_spans(store, f"{prefix}attempt={a}/")]
+
+
+def _kill_after_chunks(store, url: str, key: str, chunks: int) -> None:
+    """Crawl the range in a child process (chunks of 50, one at a time) and SIGKILL it once
+    ``chunks`` chunk files of its attempt exist."""
+    proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "crawl_process.py"),
+                             _store_spec(store), url, key],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        deadline = time.monotonic() + 120
+        while len(_unpublished_spans(store, key)) < chunks:
+            assert proc.poll() is None, "the crawl finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
 def test_killed_crawl_resumes_to_the_same_records(faulty_api, tmp_path, local_store):
     key = user_range_key(1001, 2000)
     baseline = _crawl(key, local_store, _api(faulty_api))
     assert baseline.success
-    root = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "crawl_process.py"),
-                             str(root), faulty_api, key],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
-    from resources.object_store import LocalObjectStore
-
-    killed_store = LocalObjectStore(root=str(root))
-    deadline = time.monotonic() + 120
-    while len(part_spans(killed_store, key)) < 4:
-        assert proc.poll() is None, "the crawl finished before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    partial = part_spans(killed_store, key)
+    killed_store = LocalObjectStore(root=str(tmp_path / "killed"))
+    _kill_after_chunks(killed_store, faulty_api, key, 4)
+    partial = _unpublished_spans(killed_store, key)
     assert 4 <= len(partial) < 20  # killed midway (20 chunks of 50 in all)
+    assert published_partition(killed_store, "users", key) is None and read_range(killed_store, key) == []
     resumed = _crawl(key, killed_store, _api(faulty_api))
     assert resumed.success
     mat = resumed.asset_materializations_for_node("raw_users")[0]
@@ -117,9 +142,39 @@ def test_killed_crawl_resumes_to_the_same_records(faulty_api, tmp_path, local_st
     assert sorted(r["id"] for r in read_range(killed_store, key)) == list(range(1001, 2001))
 
 
+@pytest.fixture(scope="module")
+def slow_api():
+    """A fault-free simulator whose responses take ~30 ms, so a crawl can be killed midway."""
+    with running_simulator(seed=SEED, users=USERS, latency_ms=30) as url:
+        yield url
+
+
+def test_killed_recrawl_leaves_the_published_copy_readable(slow_api, object_store):
+    """A finished range is crawled again and the re-crawl is SIGKILLed midway: readers
+    still get the complete previous copy; the next run resumes the re-crawl and swaps."""
+    key = user_range_key(2001, 2400)
+    assert _crawl(key, object_store, _api(slow_api)).success
+    old_keys = published_partition(object_store, "users", key)
+    old = _comparable(read_range(object_store, key))
+    assert [r["id"] for r in old] == list(range(2001, 2401))
+    _kill_after_chunks(object_store, slow_api, key, 2)
+    partial = _unpublished_spans(object_store, key)
+    assert 2 <= len(partial) < 8  # the re-crawl wrote chunks (8 of 50 in all), then died
+    assert published_partition(object_store, "users", key) == old_keys
+    assert _comparable(read_range(object_store, key)) == old  # every id, the old copy
+    resumed = _crawl(key, object_store, _api(slow_api))
+    assert resumed.success
+    mat = resumed.asset_materializations_for_node("raw_users")[0]
+    assert mat.metadata["resumed_ids"].value == sum(b - a + 1 for a, b, _ in partial)
+    new_keys = published_partition(object_store, "users", key)
+    assert set(new_keys).isdisjoint(old_keys) and not any(object_store.exists(k) for k in old_keys)
+    assert _comparable(read_range(object_store, key)) == old
+    assert _unpublished_spans(object_store, key) == []
+
+
 def _artist_with_followers(lo: int = 20, hi: int = 400) -> int:
     for uid in range(1, USERS + 1):
-        if population.user(SEED, uid, USERS) and lo <= graph.followers_count(SEED, uid, USERS) <= hi and graph.tracks(SEED, uid, USERS):
+        if users.user(SEED, uid, USERS) and lo <= graph.followers_count(SEED, uid, USERS) <= hi and graph.tracks(SEED, uid, USERS):
             return uid
     raise AssertionError("no artist of that size in the simulated population")
 
@@ -135,7 +190,8 @@ def test_follow_graph_and_repost_timelines_match_the_platform(faulty_api, object
                             "raw_repost_timelines": {"config": {"page_size": 1}}}},
     )
     assert result.success
-    edges = list(object_store.read_jsonl_gz(f"raw/follow_graph/artist={artist}/edges.jsonl.gz"))
+    published = {k.rsplit("/", 1)[1]: k for k in published_partition(object_store, "follow_graph", str(artist))}
+    edges = list(object_store.read_jsonl_gz(published["edges.jsonl.gz"]))
     followers = sorted(e["src"] for e in edges if e["seen_from"] == "followers")
     expected = graph.followers(SEED, artist, USERS)
     assert followers == sorted(uid for _, uid in expected)  # multi-follows kept as repeats
@@ -143,8 +199,9 @@ def test_follow_graph_and_repost_timelines_match_the_platform(faulty_api, object
     timed_edges = [(e["followed_at_ms"], e["src"]) for e in edges
                    if e["seen_from"] == "followers" and e["followed_at_ms"] is not None]
     assert timed_edges and all(p in truth_pairs for p in timed_edges)  # times from the cursor are exact
-    reposts = list(object_store.read_jsonl_gz(f"raw/repost_timelines/artist={artist}/reposts.jsonl.gz"))
-    tracks = list(object_store.read_jsonl_gz(f"raw/repost_timelines/artist={artist}/tracks.jsonl.gz"))
+    published = {k.rsplit("/", 1)[1]: k for k in published_partition(object_store, "repost_timelines", str(artist))}
+    reposts = list(object_store.read_jsonl_gz(published["reposts.jsonl.gz"]))
+    tracks = list(object_store.read_jsonl_gz(published["tracks.jsonl.gz"]))
     assert tracks and not any(t.get("error") for t in tracks)
     by_track = {}
     for r in reposts:

@@ -25,11 +25,12 @@ from assets.ingest.network_crawl import (
     follow_graph_prefix,
     repost_timelines_prefix,
 )
+from assets.ingest.raw_zone import published_partition, read_manifest
 from assets.partitions import artists
 from resources.crawler import Crawler
 from resources.object_store import LocalObjectStore, ObjectStore
 from resources.platform_api import PlatformAPI
-from simulator import graph, population
+from simulator import graph, users
 from simulator.testing import running_simulator
 
 SEED = 7
@@ -56,7 +57,7 @@ def _neighbours(uid: int) -> set[int]:
 
 def _artist(accept) -> int:
     for uid in range(1, USERS + 1):
-        if population.user(SEED, uid, USERS) and accept(uid):
+        if users.user(SEED, uid, USERS) and accept(uid):
             return uid
     raise AssertionError("no such artist in the simulated population")
 
@@ -83,7 +84,11 @@ def _metadata(result, asset) -> dict:
 
 
 def _outputs(store: ObjectStore, prefix: str, names: tuple[str, str]) -> dict[str, list[dict]]:
-    return {name: list(store.read_jsonl_gz(prefix + name)) for name in names}
+    """The records of the partition's published copy, by file name."""
+    dataset, key = prefix.split("/")[1], prefix.rstrip("/").rsplit("=", 1)[1]
+    published = {k.rsplit("/", 1)[1]: k for k in published_partition(store, dataset, key) or []}
+    assert sorted(published) == sorted(names)
+    return {name: list(store.read_jsonl_gz(published[name])) for name in names}
 
 
 def _store_spec(store: ObjectStore) -> str:
@@ -92,22 +97,26 @@ def _store_spec(store: ObjectStore) -> str:
     return json.dumps({"kind": "s3", "bucket": store.bucket, "prefix": store.prefix, "endpoint_url": store.endpoint_url})
 
 
+def _checkpoint_keys(store: ObjectStore, prefix: str, stage: str = "") -> list[str]:
+    """Checkpoint parts of the partition's attempts (of one stage, if given)."""
+    return [k for k in store.list(prefix) if f"/_checkpoint/{stage}" in k and k.endswith(".jsonl.gz")]
+
+
 def _checkpointed(store: ObjectStore, prefix: str) -> list[dict]:
     """Every per-node / per-track record of the checkpoint (the track list excluded)."""
-    return [r for key in store.list(prefix + "_checkpoint/")
-            if key.endswith(".jsonl.gz") and "/tracks/" not in key
-            for r in store.read_jsonl_gz(key)]
+    return [r for key in _checkpoint_keys(store, prefix) if "/tracks/" not in key for r in store.read_jsonl_gz(key)]
 
 
-def _kill_midway(store: ObjectStore, url: str, asset_name: str, artist: int, config: dict, parts_under: str,
+def _kill_midway(store: ObjectStore, url: str, asset_name: str, artist: int, config: dict, prefix: str, stage: str,
                  parts: int = 3) -> None:
-    """Run the crawl in a child process and SIGKILL it once ``parts`` checkpoint files exist."""
+    """Run the crawl in a child process and SIGKILL it once ``parts`` checkpoint files of
+    ``stage`` exist."""
     proc = subprocess.Popen([sys.executable, CHILD, _store_spec(store), url, asset_name, str(artist), json.dumps(config)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
     try:
         deadline = time.monotonic() + 60
-        while sum(1 for k in store.list(parts_under) if k.endswith(".jsonl.gz")) < parts:
+        while len(_checkpoint_keys(store, prefix, stage + "/")) < parts:
             assert proc.poll() is None, "the crawl finished before it could be killed"
             assert time.monotonic() < deadline, "no checkpoint appeared in time"
             time.sleep(0.01)
@@ -119,7 +128,7 @@ def _kill_midway(store: ObjectStore, url: str, asset_name: str, artist: int, con
 def _check_resumed(store, url, asset, artist, config, prefix, names, baseline, counted: str):
     """Restart after a kill; the output equals ``baseline`` and only the rest was fetched."""
     saved = _checkpointed(store, prefix)
-    assert saved and not store.exists(prefix + "_SUCCESS.json")
+    assert saved and published_partition(store, prefix.split("/")[1], str(artist)) is None
     result = _materialize(asset, store, url, artist, {**config, **FAST})
     meta = _metadata(result, asset)
     assert _outputs(store, prefix, names) == baseline["outputs"]  # same records, same order, no duplicates
@@ -127,9 +136,8 @@ def _check_resumed(store, url, asset, artist, config, prefix, names, baseline, c
     assert meta[f"resumed_{counted}"] + meta[f"fetched_{counted}"] == baseline["meta"][f"fetched_{counted}"]
     assert 0 < meta[f"fetched_{counted}"] < baseline["meta"][f"fetched_{counted}"]
     assert meta["requests"] < baseline["meta"]["requests"]
-    assert not list(store.list(prefix + "_checkpoint/"))
-    success = json.loads(store.get_bytes(prefix + "_SUCCESS.json"))
-    assert success[f"resumed_{counted}"] == len(saved)
+    assert not _checkpoint_keys(store, prefix)
+    assert read_manifest(store, prefix)["summary"][f"resumed_{counted}"] == len(saved)
 
 
 @pytest.fixture(scope="module")
@@ -155,16 +163,14 @@ def repost_baseline(slow_api, tmp_path_factory):
 
 def test_killed_follow_graph_crawl_resumes_to_the_same_graph(slow_api, object_store, follow_baseline):
     prefix = follow_graph_prefix(FOLLOW_ARTIST)
-    _kill_midway(object_store, slow_api, "raw_follow_graph", FOLLOW_ARTIST, FOLLOW_CONFIG,
-                 parts_under=prefix + "_checkpoint/hop=2/")
+    _kill_midway(object_store, slow_api, "raw_follow_graph", FOLLOW_ARTIST, FOLLOW_CONFIG, prefix, "hop=2")
     _check_resumed(object_store, slow_api, raw_follow_graph, FOLLOW_ARTIST, FOLLOW_CONFIG, prefix,
                    ("edges.jsonl.gz", "nodes.jsonl.gz"), follow_baseline, counted="nodes")
 
 
 def test_killed_repost_crawl_resumes_to_the_same_timelines(slow_api, object_store, repost_baseline):
     prefix = repost_timelines_prefix(REPOST_ARTIST)
-    _kill_midway(object_store, slow_api, "raw_repost_timelines", REPOST_ARTIST, REPOST_CONFIG,
-                 parts_under=prefix + "_checkpoint/reposters/")
+    _kill_midway(object_store, slow_api, "raw_repost_timelines", REPOST_ARTIST, REPOST_CONFIG, prefix, "reposters")
     _check_resumed(object_store, slow_api, raw_repost_timelines, REPOST_ARTIST, REPOST_CONFIG, prefix,
                    ("tracks.jsonl.gz", "reposts.jsonl.gz"), repost_baseline, counted="tracks")
 
@@ -172,18 +178,39 @@ def test_killed_repost_crawl_resumes_to_the_same_timelines(slow_api, object_stor
 def test_finished_partition_is_replaced_not_resumed(slow_api, local_store, follow_baseline):
     prefix = follow_graph_prefix(FOLLOW_ARTIST)
     _materialize(raw_follow_graph, local_store, slow_api, FOLLOW_ARTIST, {**FOLLOW_CONFIG, **FAST})
-    first = json.loads(local_store.get_bytes(prefix + "_SUCCESS.json"))
-    # A kill right after _SUCCESS.json was written leaves the checkpoint behind: a bogus one
+    first = read_manifest(local_store, prefix)
+    # A kill right after the manifest was written leaves the checkpoint behind: a bogus one
     # here must not be resumed from, and must be gone afterwards with everything else old.
-    local_store.write_jsonl_gz(prefix + "_checkpoint/hop=1/part-00000.jsonl.gz",
+    local_store.write_jsonl_gz(f"{prefix}attempt={first['attempt']}/_checkpoint/hop=1/part-00000.jsonl.gz",
                                [{"id": FOLLOW_ARTIST, "followers": [], "followings": [], "error": "stale"}])
     local_store.put_bytes(prefix + "old-extra-file.json", b"{}")
     meta = _metadata(_materialize(raw_follow_graph, local_store, slow_api, FOLLOW_ARTIST, {**FOLLOW_CONFIG, **FAST}),
                      raw_follow_graph)
     assert meta["resumed_nodes"] == 0 and meta["fetched_nodes"] == follow_baseline["meta"]["fetched_nodes"]
     assert _outputs(local_store, prefix, ("edges.jsonl.gz", "nodes.jsonl.gz")) == follow_baseline["outputs"]
-    assert sorted(local_store.list(prefix)) == [prefix + n for n in ("_SUCCESS.json", "edges.jsonl.gz", "nodes.jsonl.gz")]
-    assert json.loads(local_store.get_bytes(prefix + "_SUCCESS.json"))["finished_at"] > first["finished_at"]
+    second = read_manifest(local_store, prefix)
+    assert second["attempt"] > first["attempt"]
+    assert sorted(local_store.list(prefix)) == [prefix + "_MANIFEST.json"] + [
+        f"{prefix}attempt={second['attempt']}/{n}" for n in ("edges.jsonl.gz", "nodes.jsonl.gz")]
+    assert second["summary"]["finished_at"] > first["summary"]["finished_at"]
+
+
+def test_killed_recrawl_leaves_the_published_graph_readable(slow_api, object_store, follow_baseline):
+    """A finished follow graph is crawled again and the re-crawl is SIGKILLed midway:
+    readers still get the complete previous copy; the next run resumes and swaps."""
+    prefix = follow_graph_prefix(FOLLOW_ARTIST)
+    _materialize(raw_follow_graph, object_store, slow_api, FOLLOW_ARTIST, {**FOLLOW_CONFIG, **FAST})
+    old_keys = published_partition(object_store, "follow_graph", str(FOLLOW_ARTIST))
+    _kill_midway(object_store, slow_api, "raw_follow_graph", FOLLOW_ARTIST, FOLLOW_CONFIG, prefix, "hop=2")
+    assert _checkpointed(object_store, prefix)  # the re-crawl had saved work
+    assert published_partition(object_store, "follow_graph", str(FOLLOW_ARTIST)) == old_keys
+    assert _outputs(object_store, prefix, ("edges.jsonl.gz", "nodes.jsonl.gz")) == follow_baseline["outputs"]
+    meta = _metadata(_materialize(raw_follow_graph, object_store, slow_api, FOLLOW_ARTIST, {**FOLLOW_CONFIG, **FAST}),
+                     raw_follow_graph)
+    assert meta["resumed_nodes"] > 0  # the killed re-crawl was resumed, not restarted
+    new_keys = published_partition(object_store, "follow_graph", str(FOLLOW_ARTIST))
+    assert set(new_keys).isdisjoint(old_keys) and not any(object_store.exists(k) for k in old_keys)
+    assert _outputs(object_store, prefix, ("edges.jsonl.gz", "nodes.jsonl.gz")) == follow_baseline["outputs"]
 
 
 def test_resume_fetches_only_missing_nodes_and_other_params_start_afresh(slow_api, local_store):
