@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets.network.triads import relabel, sorted_unique
+
 SCALE = 1 << 32
 
 
@@ -174,9 +176,9 @@ def fraudar(
     dst = np.asarray(dst, dtype=np.int64)
     if src.shape != dst.shape:
         raise ValueError("src and dst must have the same length")
-    r_labels, r = np.unique(src, return_inverse=True)
-    c_labels, cl = np.unique(dst, return_inverse=True)
-    key = np.unique(r.astype(np.int64) * len(c_labels) + cl)  # duplicate follows count once
+    r_labels, r = relabel(src)
+    c_labels, cl = relabel(dst)
+    key = sorted_unique(r * len(c_labels) + cl)  # duplicate follows count once
     r = key // max(len(c_labels), 1)
     cl = key % max(len(c_labels), 1)
     out: list[Block] = []
@@ -184,8 +186,8 @@ def fraudar(
         if len(r) == 0:
             break
         # compact the ids of what is left
-        ru, ri = np.unique(r, return_inverse=True)
-        cu, ci = np.unique(cl, return_inverse=True)
+        ru, ri = relabel(r)
+        cu, ci = relabel(cl)
         weight = column_weights(np.bincount(ci, minlength=len(cu)), c)
         order, k, best_f, best_size = peel(ri, ci, len(ru), len(cu), weight)
         removed = np.asarray(order[:k], dtype=np.int64)

@@ -44,6 +44,7 @@ from assets.network.triads import (
     CONNECTED_TRIADS,
     TRIAD_NAMES,
     census_from_dyads,
+    sorted_unique,
     to_dyads,
     triangle_tricodes,
 )
@@ -82,7 +83,7 @@ def graph_metrics(
     dst = np.asarray(dst, dtype=np.int64)
     d = to_dyads(src, dst)
     n = d.n
-    loop_ids = np.unique(src[src == dst])
+    loop_ids = sorted_unique(src[src == dst])
     self_loops = len(loop_ids)
     code = d.code.astype(np.int64)
     mutual = int((code == 3).sum())

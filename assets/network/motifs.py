@@ -37,13 +37,51 @@ from assets.network.triads import (
 )
 
 
+class _DyadIndex:
+    """Which unordered pairs (key ``min * n + max``) are currently dyads.
+
+    A bit per possible pair when that fits in ``max_bitmap_bytes`` (updates cost the
+    number of switched dyads), else a sorted key array rebuilt after each batch.
+    """
+
+    def __init__(self, n: int, keys: np.ndarray, max_bitmap_bytes: int = 64 << 20):
+        self.bitmap = n * n <= 8 * max_bitmap_bytes
+        if self.bitmap:
+            self.bits = np.zeros((n * n + 7) // 8, dtype=np.uint8)
+            self.add(keys)
+        else:
+            self.keys = np.sort(keys)
+
+    def contains(self, k: np.ndarray) -> np.ndarray:
+        if self.bitmap:
+            return ((self.bits[k >> 3] >> (k & 7).astype(np.uint8)) & 1).astype(bool)
+        idx = np.searchsorted(self.keys, k)
+        idx[idx == len(self.keys)] = len(self.keys) - 1
+        return self.keys[idx] == k
+
+    def add(self, k: np.ndarray) -> None:
+        np.bitwise_or.at(self.bits, k >> 3, (1 << (k & 7)).astype(np.uint8))
+
+    def replace(self, old: np.ndarray, new: np.ndarray) -> None:
+        if self.bitmap:
+            np.bitwise_and.at(self.bits, old >> 3, ~(1 << (old & 7)).astype(np.uint8))
+            self.add(new)
+        else:
+            keep = np.ones(len(self.keys), dtype=bool)
+            keep[np.searchsorted(self.keys, old)] = False
+            self.keys = np.sort(np.concatenate([self.keys[keep], new]))
+
+
+def _pair_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    return np.minimum(a, b) * n + np.maximum(a, b)
+
+
 def _switch(
-    a: np.ndarray, b: np.ndarray, keys: np.ndarray, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, int]:
+    a: np.ndarray, b: np.ndarray, index: _DyadIndex, n: int, rng: np.random.Generator
+) -> int:
     """One batch of switches of pairs (a[e1]->b[e1], a[e2]->b[e2]) -> (a1->b2, a2->b1).
 
-    ``keys``: sorted undirected keys of all current dyads. Updates ``b`` in place and
-    returns (changed positions, number of accepted switches).
+    Updates ``b`` and ``index`` in place; returns the number of accepted switches.
     """
     m = len(a)
     perm = rng.permutation(m)
@@ -51,21 +89,26 @@ def _switch(
     e1, e2 = perm[:k], perm[k : 2 * k]
     a1, b1, a2, b2 = a[e1], b[e1], a[e2], b[e2]
     ok = (a1 != b2) & (a2 != b1) & (a1 != a2) & (b1 != b2)
-    k1 = np.minimum(a1, b2) * n + np.maximum(a1, b2)
-    k2 = np.minimum(a2, b1) * n + np.maximum(a2, b1)
-    for kk in (k1, k2):
-        idx = np.searchsorted(keys, kk)
-        idx[idx == len(keys)] = len(keys) - 1
-        ok &= keys[idx] != kk
+    k1 = _pair_key(a1, b2, n)
+    k2 = _pair_key(a2, b1, n)
+    ok &= ~index.contains(k1)
+    ok &= ~index.contains(k2)
     # a new dyad proposed twice in this batch: reject every proposal involving it
-    both = np.concatenate([k1[ok], k2[ok]])
-    uniq, cnt = np.unique(both, return_counts=True)
-    dup = uniq[cnt > 1]
+    both = np.sort(np.concatenate([k1[ok], k2[ok]]))
+    dup = both[1:][both[1:] == both[:-1]]
     if len(dup):
-        ok &= ~(np.isin(k1, dup) | np.isin(k2, dup))
-    e1, e2 = e1[ok], e2[ok]
-    b[e1], b[e2] = b2[ok], b1[ok]
-    return np.concatenate([e1, e2]), int(ok.sum())
+        for kk in (k1, k2):
+            idx = np.searchsorted(dup, kk)
+            idx[idx == len(dup)] = len(dup) - 1
+            ok &= dup[idx] != kk
+    if not ok.any():
+        return 0
+    index.replace(
+        np.concatenate([_pair_key(a1[ok], b1[ok], n), _pair_key(a2[ok], b2[ok], n)]),
+        np.concatenate([k1[ok], k2[ok]]),
+    )
+    b[e1[ok]], b[e2[ok]] = b2[ok], b1[ok]
+    return int(ok.sum())
 
 
 def randomise(d: Dyads, rng: np.random.Generator, switches_per_edge: int = 10) -> Dyads:
@@ -80,21 +123,14 @@ def randomise(d: Dyads, rng: np.random.Generator, switches_per_edge: int = 10) -
     ah = np.where(fwd, av, au).astype(np.int64)
     mu = d.u[~asym].astype(np.int64)
     mv = d.v[~asym].astype(np.int64)
-
-    def all_keys() -> np.ndarray:
-        return np.sort(
-            np.concatenate(
-                [np.minimum(at, ah) * n + np.maximum(at, ah), np.minimum(mu, mv) * n + np.maximum(mu, mv)]
-            )
-        )
-
+    index = _DyadIndex(n, np.concatenate([_pair_key(at, ah, n), _pair_key(mu, mv, n)]))
     for _ in range(switches_per_edge):
         if len(at) >= 2:
-            _switch(at, ah, all_keys(), n, rng)
+            _switch(at, ah, index, n, rng)
         if len(mu) >= 2:
             flip = rng.random(len(mu)) < 0.5
             mu, mv = np.where(flip, mv, mu), np.where(flip, mu, mv)
-            _switch(mu, mv, all_keys(), n, rng)
+            _switch(mu, mv, index, n, rng)
     u = np.concatenate([np.minimum(at, ah), np.minimum(mu, mv)])
     v = np.concatenate([np.maximum(at, ah), np.maximum(mu, mv)])
     c = np.concatenate([np.where(at < ah, 1, 2), np.full(len(mu), 3)]).astype(np.int8)

@@ -104,6 +104,37 @@ class Dyads:
         return np.bincount(self.u, minlength=self.n) + np.bincount(self.v, minlength=self.n)
 
 
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a plain sort; faster here than ``np.unique``'s hashing)."""
+    x = np.sort(np.asarray(x))
+    if len(x) == 0:
+        return x
+    return x[np.r_[True, x[1:] != x[:-1]]]
+
+
+def relabel(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, inverse): sorted distinct ids and each id's position among them.
+
+    Dense ids (span not much larger than their count) take an O(n) counting path;
+    anything else sorts.
+    """
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"node ids must be integers, got {ids.dtype}")
+    ids = ids.astype(np.int64, copy=False)
+    if len(ids) == 0:
+        return ids[:0], ids[:0]
+    lo, hi = int(ids.min()), int(ids.max())
+    span = hi - lo + 1
+    if span <= 4 * len(ids) + 1024:
+        present = np.zeros(span, dtype=bool)
+        present[ids - lo] = True
+        pos = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present) + lo, pos[ids - lo]
+    labels = sorted_unique(ids)
+    return labels, np.searchsorted(labels, ids)
+
+
 def to_dyads(src: np.ndarray, dst: np.ndarray, n: int | None = None) -> Dyads:
     """Relabel node ids to 0..k-1 and collapse arcs into dyads (self-loops dropped).
 
@@ -115,30 +146,90 @@ def to_dyads(src: np.ndarray, dst: np.ndarray, n: int | None = None) -> Dyads:
     dst = np.asarray(dst)
     if src.shape != dst.shape or src.ndim != 1:
         raise ValueError(f"src and dst must be 1-d arrays of equal length, got {src.shape} and {dst.shape}")
-    labels, inv = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    labels, inv = relabel(np.concatenate([src, dst]))
     k = len(labels)
     if n is None:
         n = k
     elif n < k:
         raise ValueError(f"n={n} is smaller than the {k} distinct node ids in the edges")
-    s = inv[: len(src)].astype(np.int64)
-    d = inv[len(src) :].astype(np.int64)
+    s = inv[: len(src)]
+    d = inv[len(src) :]
     keep = s != d
     s, d = s[keep], d[keep]
     lo = np.minimum(s, d)
     hi = np.maximum(s, d)
-    bit = np.where(s < d, 1, 2).astype(np.int8)  # 1: lo->hi, 2: hi->lo
-    key = lo * np.int64(max(n, 1)) + hi
-    order = np.argsort(key, kind="stable")
-    key, bit = key[order], bit[order]
+    nn = np.int64(max(n, 1))
+    # packed (dyad key, direction bit): one plain sort instead of an argsort
+    packed = sorted_unique((lo * nn + hi) * 2 + (s > d))
+    key = packed >> 1
+    bit = (packed & 1) + 1  # 1: lo->hi, 2: hi->lo
     if len(key):
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        code = np.bitwise_or.reduceat(bit, starts).astype(np.int8)
-        ukey = key[starts]
+        first = np.r_[True, key[1:] != key[:-1]]
+        code = bit[first]
+        # a dyad seen in both directions is two consecutive entries (bit 1 then bit 2)
+        both = np.flatnonzero(~first)
+        code[np.cumsum(first)[both] - 1] = 3
+        ukey = key[first]
+        code = code.astype(np.int8)
     else:
         code = np.zeros(0, dtype=np.int8)
         ukey = key
-    return Dyads(n=int(n), u=ukey // max(n, 1), v=ukey % max(n, 1), code=code, labels=labels)
+    return Dyads(n=int(n), u=ukey // nn, v=ukey % nn, code=code, labels=labels)
+
+
+_EMPTY = np.int64(-1)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+class KeySet:
+    """A static hash set of non-negative int64 keys, built and probed with numpy only.
+
+    Open addressing with linear probing at load factor <= 1/4 (Fibonacci hashing), so a
+    lookup of a whole array takes one or two vectorised probe rounds; each slot holds
+    the key and the key's position in the array it was built from.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        keys = np.asarray(keys, dtype=np.int64)
+        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1) * 4))))
+        self.shift = np.uint64(64 - bits)
+        self.mask = np.int64((1 << bits) - 1)
+        self.table = np.full(1 << bits, _EMPTY, dtype=np.int64)
+        self.pos = np.zeros(1 << bits, dtype=np.int64)
+        pending = np.arange(len(keys), dtype=np.int64)
+        slot = self._slot(keys)
+        while len(pending):
+            sl = slot[pending]
+            free = self.table[sl] == _EMPTY
+            cand, csl = pending[free], sl[free]
+            self.table[csl] = keys[cand]  # among equal slots one write wins
+            won = self.table[csl] == keys[cand]
+            # a duplicate key writes the same value twice: settle it on the lowest position
+            self.pos[csl[won]] = cand[won]
+            settled = np.zeros(len(pending), dtype=bool)
+            idx = np.flatnonzero(free)
+            settled[idx[won]] = True
+            pending = pending[~settled]
+            slot[pending] = (slot[pending] + 1) & self.mask
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys.view(np.uint64) * _GOLDEN) >> self.shift).view(np.int64)
+
+    def find(self, queries: np.ndarray) -> np.ndarray:
+        """Position of each query key in the build array, -1 where absent."""
+        queries = np.asarray(queries, dtype=np.int64)
+        out = np.full(len(queries), -1, dtype=np.int64)
+        todo = np.arange(len(queries), dtype=np.int64)
+        slot = self._slot(queries)
+        while len(todo):
+            sl = slot[todo]
+            val = self.table[sl]
+            hit = val == queries[todo]
+            out[todo[hit]] = self.pos[sl[hit]]
+            more = ~hit & (val != _EMPTY)
+            todo = todo[more]
+            slot[todo] = (sl[more] + 1) & self.mask
+        return out
 
 
 def triangle_tricodes(
@@ -170,16 +261,21 @@ def triangle_tricodes(
     rank[order] = np.arange(n, dtype=np.int64)
     ru, rv = rank[u], rank[v]
     swap = ru > rv
-    lo = np.where(swap, rv, ru)
-    hi = np.where(swap, ru, rv)
     c = np.where(swap, _SWAP[code], code)  # bit 1: lo->hi, bit 2: hi->lo
-    key = lo * n + hi
-    o = np.argsort(key)
-    key, lo, hi, c = key[o], lo[o], hi[o], c[o]
+    # sort the oriented dyads by (lo, hi) through one packed plain sort
+    packed = np.sort((np.minimum(ru, rv) * n + np.maximum(ru, rv)) * 4 + c)
+    c = packed & 3
+    key = packed >> 2
+    lo = key // n
+    hi = key - lo * n
+    del packed, ru, rv, swap
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(lo, minlength=n), out=indptr[1:])
     # wedges: for each forward arc position p of node x, partners q in (p, end(x))
     per_pos = indptr[lo + 1] - 1 - np.arange(m, dtype=np.int64)
+    if int(per_pos.sum()) == 0:
+        return counts, per
+    keys = KeySet(key)
     cum = np.cumsum(per_pos)
     total = int(cum[-1])
     start = 0
@@ -191,14 +287,18 @@ def triangle_tricodes(
         cnt = per_pos[start:stop]
         k = int(cnt.sum())
         if k:
-            p = np.repeat(np.arange(start, stop, dtype=np.int64), cnt)
-            first = np.cumsum(cnt) - cnt
-            q = p + 1 + (np.arange(k, dtype=np.int64) - np.repeat(first, cnt))
-            b, cc = hi[p], hi[q]
-            qk = b * n + cc
-            idx = np.searchsorted(key, qk)
-            idx[idx == m] = m - 1
-            hit = key[idx] == qk
+            nz = cnt > 0
+            ps = np.arange(start, stop, dtype=np.int64)[nz]
+            cn = cnt[nz]
+            p = np.repeat(ps, cn)
+            # q runs p+1 .. p+cnt within each group: a cumulative sum of ones with resets
+            step = np.ones(k, dtype=np.int64)
+            heads = np.cumsum(cn) - cn
+            step[heads[1:]] = ps[1:] + 1 - (ps[:-1] + cn[:-1])
+            step[0] = ps[0] + 1
+            q = np.cumsum(step)
+            idx = keys.find(hi[p] * n + hi[q])
+            hit = idx >= 0
             if hit.any():
                 p, q, idx = p[hit], q[hit], idx[hit]
                 t = c[p] + 4 * c[q] + 16 * c[idx]
