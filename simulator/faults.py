@@ -3,6 +3,10 @@
 Each flag is independent. Draws come from one seeded RNG per server process (content is
 deterministic; the sequence of faults depends on request order, so it is not repeated
 exactly across runs).
+
+Credentials: a ``client_id`` starting with ``revoked-`` is answered 401 and one starting
+with ``forbidden-`` 403 (a revoked or banned key), so clients can test their handling of
+both without a real account.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ ERROR_429_JSON = (
     b'"errors": [{"error_message": "rate_limit_exceeded"}], "error": null, "error_code": "rate_limit_exceeded"}'
 )
 ERROR_429_TEXT = b"Please slow down."
+AUTH_ERRORS = {"revoked-": (401, b'{"code": 401, "message": "invalid client_id", "errors": []}'),
+               "forbidden-": (403, b'{"code": 403, "message": "client_id forbidden", "errors": []}')}
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,15 @@ class FaultInjector:
         rps = config.rate_limit_rps
         self._tokens = max(1.0, rps)
         self._last = time.monotonic()
+
+    @staticmethod
+    def auth_error(query: dict[str, list[str]]) -> tuple[int, bytes] | None:
+        """(status, body) for a revoked (401) or forbidden (403) ``client_id``, else None."""
+        client_id = query.get("client_id", [""])[0]
+        for prefix, answer in AUTH_ERRORS.items():
+            if client_id.startswith(prefix):
+                return answer
+        return None
 
     def rate_limited(self) -> bool:
         """Token bucket of ``rate_limit_rps`` (burst = one second's worth)."""

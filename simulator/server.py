@@ -135,7 +135,7 @@ class SimulatorApp:
             await asyncio.sleep(faults.config.slow_seconds)
         host, port = scope.get("server") or ("127.0.0.1", 80)
         query = parse_qs(scope["query_string"].decode("latin-1"))
-        status, body = self.handle(scope["path"], query, f"http://{host}:{port}")
+        status, body = faults.auth_error(query) or self.handle(scope["path"], query, f"http://{host}:{port}")
         if status == 200 and fault == "malformed":
             body = b"{'collection': [" + body[1:40] + b", NaN,}"
         elif status == 200 and fault == "truncated":

@@ -113,3 +113,12 @@ def test_bad_flag_values_are_rejected(flag):
     p = subprocess.run([sys.executable, "-m", "simulator", "serve", "--users", "10", flag, "1.5"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "share in [0, 1]" in p.stderr
+
+
+def test_revoked_and_forbidden_client_ids():
+    """A client id starting with ``revoked-`` gets 401, ``forbidden-`` 403; others are served."""
+    uid = _ids()[0]
+    with running_simulator(users=3000) as url, httpx.Client(timeout=5) as c:
+        assert c.get(f"{url}/users/{uid}", params={"client_id": "revoked-abc"}).status_code == 401
+        assert c.get(f"{url}/users/{uid}", params={"client_id": "forbidden-abc"}).status_code == 403
+        assert c.get(f"{url}/users/{uid}", params={"client_id": "ok-abc"}).status_code == 200
