@@ -7,12 +7,13 @@ hundreds to thousands of flagged labels), cached under ``data/bench/`` by parame
 Three phases, each in its own process (a fresh JVM each, so every phase's peak memory is
 its own; JVM start-up is not timed), on Spark ``local[2]`` / DuckDB ``threads=2``:
 
-1. ours: the asset chain end to end (track_fingerprints -> label_reuse (+exempt_would_flag)
-   -> label_similarity -> fraud_networks -> network_summary), each table written to a
-   Parquet warehouse and read back by the next, as the assets do; timed per stage.
+1. ours: the product's chain end to end through ``assets.catalog.detect.run_catalog_chain``
+   (the stage functions the assets call: track_fingerprints -> label_reuse
+   (+exempt_would_flag) -> label_similarity -> fraud_networks -> network_summary), each
+   table written to a Parquet warehouse and read back by the next; timed per stage.
 2. (a) the seed's method on Spark: from the same warehouse tables (flagged labels'
    fingerprint sets), self-join on fingerprint, count shared, Jaccard, threshold
-   (``similarity.seed_self_join_similarity``), written to the warehouse.
+   (``bench.baselines.seed_self_join_similarity``), written to the warehouse.
 3. (b) the same seed method in DuckDB, reading the same warehouse Parquet, writing Parquet.
 
 All three edge tables must be identical: the same (label_a, label_b, shared, size_a,
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from assets.catalog.reference import CatalogRules
+from resources.catalog_contract import CatalogRules
 
 ROOT = Path(__file__).resolve().parent.parent / "data" / "bench"
 RULES = CatalogRules()
@@ -149,63 +150,31 @@ def _warehouse(path: Path):
 
 def run_ours(spark, data_dir: Path, warehouse_dir: Path, rules: CatalogRules = RULES,
              stages: Stages | None = None, *, until: str = "network_summary") -> dict[str, float]:
-    """Our asset chain end to end (or up to the stage ``until``), each table written to the
+    """The product's catalog chain (``assets.catalog.detect.run_catalog_chain``, the stages
+    the assets run) end to end, or up to the stage ``until``, each table written to the
     warehouse; seconds per stage and ``end_to_end``."""
     from assets.catalog.assets import CATALOG_SCHEMA
-    from assets.catalog.fingerprint import track_fingerprints
-    from assets.catalog.label_reuse import exempt_would_flag, label_reuse, reuse_stats
-    from assets.catalog.networks import fraud_networks, network_summary
-    from assets.catalog.similarity import flagged_label_sets, label_similarity
+    from assets.catalog.detect import run_catalog_chain
 
     wh = _warehouse(warehouse_dir)
     stages = stages or Stages()
     columns = [c.split()[0] for c in CATALOG_SCHEMA.split(", ")]
-
-    def fingerprints():
-        # The asset is told its partition keys (days): here, every day the generator used.
-        raw = spark.read.parquet(str(data_dir)).select(*columns)
-        wh.write_partitions(track_fingerprints(raw, rules), "track_fingerprints", "upload_date", days)
-
+    raw = spark.read.parquet(str(data_dir)).select(*columns)
+    # The fingerprint asset is told its partition keys (days): here, every day the generator used.
     meta = json.loads((Path(data_dir) / "_meta.json").read_text())
     first = dt.date(2024, 1, 1)
     days = [(first + dt.timedelta(days=i)).isoformat() for i in range(meta.get("days", 366))]
 
-    def reuse():  # as the label_reuse asset: one stats pass feeds both tables
-        fps = wh.read(spark, "track_fingerprints")
-        stats = reuse_stats(fps, rules).cache()
-        wh.write_table(label_reuse(fps, rules, stats=stats), "label_reuse")
-        wh.write_table(exempt_would_flag(fps, rules, stats=stats), "exempt_would_flag")
-        stats.unpersist()
-
-    def similarity():
-        sets = flagged_label_sets(wh.read(spark, "track_fingerprints"), wh.read(spark, "label_reuse"))
-        wh.write_table(label_similarity(sets, rules.similarity_threshold), "label_similarity")
-
-    def networks():
-        wh.write_table(fraud_networks(wh.read(spark, "label_similarity")), "fraud_networks")
-
-    def summary():
-        wh.write_table(
-            network_summary(wh.read(spark, "fraud_networks"), wh.read(spark, "label_similarity"),
-                            wh.read(spark, "track_fingerprints")),
-            "network_summary",
-        )
-
-    chain = [("track_fingerprints", fingerprints), ("label_reuse", reuse),
-             ("label_similarity", similarity), ("fraud_networks", networks),
-             ("network_summary", summary)]
     start = time.perf_counter()
-    for name, fn in chain:
-        stages.run(name, fn)
-        if name == until:
-            break
+    run_catalog_chain(spark, wh, raw, days, rules, until=until, around=stages.run)
     stages.seconds["end_to_end"] = round(time.perf_counter() - start, 2)
     return stages.seconds
 
 
 def run_seed_spark(spark, warehouse_dir: Path, rules: CatalogRules = RULES) -> float:
     """(a) The seed's self-join on Spark from the warehouse tables; seconds."""
-    from assets.catalog.similarity import flagged_label_sets, seed_self_join_similarity
+    from assets.catalog.similarity import flagged_label_sets
+    from bench.baselines import seed_self_join_similarity
 
     wh = _warehouse(warehouse_dir)
     start = time.perf_counter()
@@ -286,7 +255,8 @@ def edge_set(path: Path) -> set[tuple]:
 
 
 def ours_candidates(spark, warehouse_dir: Path, rules: CatalogRules = RULES) -> dict:
-    from assets.catalog.similarity import candidate_pair_counts, flagged_label_sets
+    from assets.catalog.similarity import flagged_label_sets
+    from bench.baselines import candidate_pair_counts
 
     wh = _warehouse(warehouse_dir)
     sets = flagged_label_sets(wh.read(spark, "track_fingerprints"), wh.read(spark, "label_reuse"))

@@ -20,11 +20,11 @@ def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[jobs.catalog_daily_job, jobs.catalog_detection_job, jobs.user_crawl_job, jobs.artist_crawl_job],
-        schedules=[schedules.catalog_daily_schedule, schedules.weekly_artist_crawl_refresh,
-                   schedules.weekly_user_crawl_refresh],
-        sensors=[sensors.landing_catalog_sensor, sensors.artist_watchlist_sensor,
-                 sensors.catalog_detection_after_daily],
+        jobs=[jobs.catalog_landing_job, jobs.catalog_fingerprints_job, jobs.catalog_detection_job,
+              jobs.user_crawl_job, jobs.artist_crawl_job],
+        schedules=[schedules.catalog_daily_schedule],
+        sensors=[sensors.landing_catalog_sensor, sensors.artist_watchlist_sensor, sensors.weekly_artist_recrawl,
+                 sensors.weekly_user_recrawl, sensors.automation_sensor],
         resources=build_resources(environ),
         # One process per run: the Spark session is started once and shared by all assets.
         executor=dg.in_process_executor,

@@ -1,18 +1,31 @@
-"""Asset jobs. Partitions come from the assets themselves (never set on the job)."""
+"""Asset jobs. Partitions come from the assets themselves (never set on the job).
+
+One backfill policy per job (Dagster resolves a job's backfill to one policy): the landing
+job validates one day per run; the fingerprint job fingerprints any number of days in one
+run. Day-to-day chaining is declarative automation (assets/automation.py), not jobs.
+"""
 
 import dagster as dg
 
-catalog_daily_job = dg.define_asset_job(
-    "catalog_daily",
-    selection=dg.AssetSelection.assets("raw_catalog", "track_fingerprints"),
-    description="Validate one landing day into the raw zone and fingerprint its tracks.",
+catalog_landing_job = dg.define_asset_job(
+    "catalog_landing",
+    selection=dg.AssetSelection.assets("raw_catalog"),
+    description="Validate one landing day of the distributor catalog into the raw zone "
+                "(one run per day; fingerprints and detection follow by automation).",
+)
+catalog_fingerprints_job = dg.define_asset_job(
+    "catalog_fingerprints",
+    selection=dg.AssetSelection.assets("track_fingerprints"),
+    description="Fingerprint catalog days; a backfill over any number of days is one Spark run.",
 )
 catalog_detection_job = dg.define_asset_job(
     "catalog_detection",
     selection=dg.AssetSelection.assets(
-        "label_reuse", "label_similarity", "fraud_networks", "network_summary", "catalog_fraud_report"
+        "label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks", "network_summary",
+        "catalog_fraud_report",
     ),
-    description="Label reuse, the Jaccard graph and fraud networks over all catalog history.",
+    description="Label reuse, the Jaccard graph and fraud networks over all catalog history "
+                "(runs by itself after new fingerprints; this job is for a manual refresh).",
 )
 user_crawl_job = dg.define_asset_job(
     "user_crawl", selection=dg.AssetSelection.assets("raw_users"),

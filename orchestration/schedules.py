@@ -1,24 +1,24 @@
-"""Schedules: the daily catalog chain and the weekly crawl refresh."""
+"""Schedules: yesterday's catalog drop at 02:00 UTC (a safety net beside the landing sensor)."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 import dagster as dg
 
-from assets.partitions import artists, user_id_ranges
-from orchestration.jobs import artist_crawl_job, catalog_daily_job, user_crawl_job
-
-catalog_daily_schedule = dg.build_schedule_from_partitioned_job(
-    catalog_daily_job, hour_of_day=2, minute_of_hour=0, description="Yesterday's catalog drop, daily at 02:00 UTC."
-)
+from orchestration.jobs import catalog_landing_job
+from orchestration.landing import already_requested, landing_days, landing_run_request
+from resources.object_store import ObjectStore
 
 
-@dg.schedule(job=artist_crawl_job, cron_schedule="0 3 * * 1", execution_timezone="UTC")
-def weekly_artist_crawl_refresh(context: dg.ScheduleEvaluationContext):
-    """Every Monday: re-crawl the network and repost timelines of every watched artist."""
-    for key in context.instance.get_dynamic_partitions(artists.name):
-        yield dg.RunRequest(run_key=f"{key}-{context.scheduled_execution_time:%Y%m%d}", partition_key=key)
-
-
-@dg.schedule(job=user_crawl_job, cron_schedule="0 4 * * 1", execution_timezone="UTC")
-def weekly_user_crawl_refresh(context: dg.ScheduleEvaluationContext):
-    """Every Monday: re-crawl every known user-id range (the run queue bounds concurrency)."""
-    for key in context.instance.get_dynamic_partitions(user_id_ranges.name):
-        yield dg.RunRequest(run_key=f"{key}-{context.scheduled_execution_time:%Y%m%d}", partition_key=key)
+@dg.schedule(job=catalog_landing_job, cron_schedule="0 2 * * *", execution_timezone="UTC")
+def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, object_store: ObjectStore):
+    """Daily at 02:00 UTC: validate yesterday's landing files unless the landing sensor
+    already requested the same files (both tag the run with the day's file digest)."""
+    day = (context.scheduled_execution_time.astimezone(dt.UTC) - dt.timedelta(days=1)).date().isoformat()
+    digest = landing_days(object_store, day).get(day)
+    if digest is None:
+        return dg.SkipReason(f"no landing files for {day} yet (landing/catalog/date={day}/)")
+    if already_requested(context.instance, catalog_landing_job.name, day, digest):
+        return dg.SkipReason(f"{day} already requested with the same files (landing sensor)")
+    return landing_run_request(day, digest)

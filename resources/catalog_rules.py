@@ -5,7 +5,11 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from assets.catalog.reference import DEFAULT_EXEMPT_GENRES, DEFAULT_MAJOR_DISTRIBUTORS, CatalogRules
+from resources.catalog_contract import (
+    DEFAULT_EXEMPT_GENRES,
+    DEFAULT_MAJOR_DISTRIBUTORS,
+    CatalogRules,
+)
 
 
 class CatalogRulesResource(dg.ConfigurableResource):

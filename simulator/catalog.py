@@ -39,7 +39,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.catalog.reference import DEFAULT_MAJOR_DISTRIBUTORS, fingerprint, jaccard
+from resources.catalog_contract import (
+    DEFAULT_MAJOR_DISTRIBUTORS,
+    DEFAULT_RULES,
+    fingerprint,
+    jaccard,
+)
 from simulator import catalog_text as tx
 
 COLUMNS = ["track_id", "title", "album_id", "label_id", "label_name", "distributor", "genre", "content_type",
@@ -275,7 +280,7 @@ class _Builder:
 
 def _check_connected(sets: list[frozenset[str]]) -> None:
     n = len(sets)
-    adj = {i: [j for j in range(n) if j != i and jaccard(sets[i], sets[j]) >= 0.8] for i in range(n)}
+    adj = {i: [j for j in range(n) if j != i and jaccard(sets[i], sets[j]) >= DEFAULT_RULES.similarity_threshold] for i in range(n)}
     seen, todo = {0}, [0]
     while todo:
         for j in adj[todo.pop()]:
@@ -283,7 +288,7 @@ def _check_connected(sets: list[frozenset[str]]) -> None:
                 seen.add(j)
                 todo.append(j)
     if len(seen) != n:
-        raise AssertionError("planted network is not connected at Jaccard 0.8")
+        raise AssertionError(f"planted network is not connected at Jaccard {DEFAULT_RULES.similarity_threshold}")
 
 
 def _iso(day: dt.date, second: int, r: random.Random) -> str:

@@ -36,6 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from resources.catalog_contract import DEFAULT_EXEMPT_GENRES, DEFAULT_MAJOR_DISTRIBUTORS
+
 VERSION = 1  # bump when the generated data changes (cache key)
 
 HOT_TITLES = [
@@ -47,10 +49,11 @@ HOT_TITLES = [
 SHORT_TITLES = ["Intro", "Interlude", "Outro", "Skit", "Reprise"]
 LITERALS = HOT_TITLES + SHORT_TITLES  # literal title index; generated titles use ids instead
 SMALL_DISTRIBUTORS = ["TuneHub", "SongRoute", "IndieWave Digital", "Amplify Distro", "Beatstream"]
-MAJORS = ["Universal Music Group", "Sony Music Entertainment", "Warner Music Group"]
+MAJORS = [d.title() for d in DEFAULT_MAJOR_DISTRIBUTORS]  # "Universal Music Group", ...
 FRAUD_GENRES = ["Ambient", "sleep", "Meditation", "new age", "Lo-Fi", "relaxation"]
 LEGIT_GENRES = ["Pop", "rock", "Hip-Hop", "Jazz", "electronic", "Folk", "R&B", "Country", None]
-EXEMPT = ["Classical", "karaoke", "Sound Effects"]
+# The contract's exempt genres in mixed case ("Classical", "karaoke", "Sound Effects").
+EXEMPT = [g.title() if i % 2 == 0 else g for i, g in enumerate(DEFAULT_EXEMPT_GENRES)]
 ACCENTED = ["café", "señor", "über", "déjà", "canção", "noël", "mañana", "würz", "niño", "fiançé"]
 SYLLABLES = "ka lo mi ra ne su ti vo be da fe gu ha ji ko lu ma no pe ri sa to va ze".split()
 WORDS_PER_LIST = 320  # 320**3 = 32.7M distinct generated titles

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from assets.catalog.reference import fingerprint
+from resources.catalog_contract import fingerprint
 
 LATIN = (
     "gentle rain deep sleep calm ocean waves night forest birds morning mist soft piano dreams "

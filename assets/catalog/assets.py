@@ -1,23 +1,20 @@
-"""Catalog-fraud assets on Spark (group ``catalog``): the wiring of the pure transforms."""
+"""Catalog-fraud assets on Spark (group ``catalog``): each asset runs one stage of
+assets/catalog/detect.py (the chain the benchmark and the tests run too).
 
-import os
-import shutil
-import tempfile
+Automation (assets/automation.py): a day's fingerprints follow its raw_catalog day; the
+detection assets run once after new fingerprints (one run after a backfill of many days).
+"""
 
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from assets.catalog.fingerprint import track_fingerprints as fingerprint_tracks
-from assets.catalog.label_reuse import exempt_would_flag, reuse_stats
-from assets.catalog.label_reuse import label_reuse as compute_label_reuse
-from assets.catalog.networks import fraud_networks as find_fraud_networks
-from assets.catalog.networks import network_summary as summarise_networks
-from assets.catalog.similarity import flagged_label_sets
-from assets.catalog.similarity import label_similarity as compute_label_similarity
+from assets.automation import ON_UPSTREAM_DAY_UPDATE, ON_UPSTREAM_UPDATE
+from assets.catalog.checks import fingerprint_contract_violations
+from assets.catalog.detect import run_stage
 from assets.partitions import catalog_days
 from resources.catalog_rules import CatalogRulesResource
-from resources.object_store import LocalObjectStore, ObjectStore
+from resources.object_store import ObjectStore
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
 
@@ -34,16 +31,12 @@ def _preview(df: DataFrame, rows: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(pdf.astype(str).to_markdown(index=False) if len(pdf) else "_no rows_")
 
 
-def _read_raw_catalog(spark, object_store: ObjectStore, days: list[str], staging: str) -> DataFrame:
-    """The raw-zone catalog of ``days`` as a DataFrame (S3 objects are staged to local disk)."""
-    keys = [k for d in days for k in object_store.list(f"raw/catalog/date={d}/") if k.endswith(".parquet")]
-    if isinstance(object_store, LocalObjectStore):
-        paths = [os.path.abspath(os.path.join(object_store.root, k)) for k in keys]
-    else:
-        paths = []
-        for k in keys:
-            object_store.download_file(k, os.path.join(staging, k))
-            paths.append(os.path.join(staging, k))
+def _schema(df: DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in df.schema.fields])
+
+
+def _read_raw_catalog(spark, paths: list[str]) -> DataFrame:
+    """The raw-zone catalog files at ``paths`` as a DataFrame with the contract's columns."""
     if not paths:
         return spark.createDataFrame([], CATALOG_SCHEMA)
     df = spark.read.option("mergeSchema", "true").parquet(*paths)
@@ -57,10 +50,14 @@ def _read_raw_catalog(spark, object_store: ObjectStore, days: list[str], staging
     partitions_def=catalog_days,
     deps=["raw_catalog"],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=ON_UPSTREAM_DAY_UPDATE,
     group_name="catalog",
     kinds=KINDS,
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec("eligible_fingerprints_non_empty", asset="track_fingerprints", blocking=True)],
+    check_specs=[dg.AssetCheckSpec(
+        "fingerprint_contract", asset="track_fingerprints", blocking=True,
+        description="Every raw track of the days fingerprinted exactly once; token_count matches the "
+                    "fingerprint; no eligible track below min_title_tokens.")],
 )
 def track_fingerprints(
     context: dg.AssetExecutionContext,
@@ -73,49 +70,46 @@ def track_fingerprints(
     removed) and whether it is eligible for reuse detection. A backfill of many days runs
     as one Spark job."""
     days = context.partition_keys
+    rules = catalog_rules.rules()
     session = spark.get_session()
-    staging = tempfile.mkdtemp(prefix="offbeat-staging-")
-    try:
-        tracks = _read_raw_catalog(session, object_store, days, staging)
-        fps = fingerprint_tracks(tracks, catalog_rules.rules()).cache()
-        warehouse.write_partitions(fps, "track_fingerprints", "upload_date", days)
-        stats = fps.agg(
-            F.count("*").alias("tracks"),
-            F.sum(F.col("eligible").cast("int")).alias("eligible"),
-            F.sum((F.col("eligible") & (F.col("token_count") == 0)).cast("int")).alias("empty_eligible"),
-        ).first()
-        preview = _preview(fps.select("track_id", "label_id", "fingerprint", "token_count", "eligible", "exclusion_reason"))
-        fps.unpersist()
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    keys = [k for d in days for k in object_store.list(f"raw/catalog/date={d}/") if k.endswith(".parquet")]
+    with object_store.local_paths(keys) as paths:
+        tracks = _read_raw_catalog(session, paths)
+        run_stage("track_fingerprints", session, warehouse, rules, tracks=tracks, days=days)
+        fps = warehouse.read(session, "track_fingerprints").where(F.col("upload_date").cast("string").isin(days))
+        violations = fingerprint_contract_violations(fps, tracks.select("track_id"), rules)
+        stats = fps.agg(F.count("*").alias("tracks"), F.sum(F.col("eligible").cast("int")).alias("eligible")).first()
+        preview = _preview(fps.select("track_id", "label_id", "fingerprint", "token_count", "eligible",
+                                      "exclusion_reason"))
+        schema = _schema(fps)
     context.log.info(f"fingerprinted {stats.tracks} tracks over {len(days)} days ({days[0]}..{days[-1]})")
     return dg.MaterializeResult(
         metadata={"dagster/row_count": stats.tracks, "eligible_tracks": stats.eligible or 0,
-                  "days": len(days), "preview": preview},
-        check_results=[dg.AssetCheckResult(check_name="eligible_fingerprints_non_empty",
-                                           passed=(stats.empty_eligible or 0) == 0,
-                                           metadata={"eligible_with_empty_fingerprint": stats.empty_eligible or 0})],
+                  "days": len(days), "preview": preview, "dagster/column_schema": schema},
+        check_results=[dg.AssetCheckResult(check_name="fingerprint_contract",
+                                           passed=not any(violations.values()), metadata=violations)],
     )
 
 
-@dg.asset(
-    deps=["track_fingerprints"],
-    group_name="catalog",
-    kinds=KINDS,
-    owners=OWNERS,
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("label_reuse", deps=["track_fingerprints"], group_name="catalog", kinds=KINDS, owners=OWNERS,
+                     automation_condition=ON_UPSTREAM_UPDATE,
+                     description="How much each label re-uses its own titles across albums, over all history, "
+                                 "and whether that makes it a suspected fake label (with the reason either way)."),
+        dg.AssetSpec("exempt_would_flag", deps=["track_fingerprints"], group_name="catalog", kinds=KINDS,
+                     owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE,
+                     description="Labels the exempt-genre rule (classical, karaoke, sound effects) keeps from "
+                                 "being flagged although their reuse would flag them: for reviewers to audit."),
+    ],
     check_specs=[dg.AssetCheckSpec("flagged_labels_meet_thresholds", asset="label_reuse", blocking=True)],
 )
 def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
                 catalog_rules: CatalogRulesResource):
-    """How much each label re-uses its own titles across albums, over all history, and
-    whether that makes it a suspected fake label (with the reason either way)."""
+    """label_reuse and exempt_would_flag from one label-level pass over the fingerprints."""
     rules = catalog_rules.rules()
     session = spark.get_session()
-    fps = warehouse.read(session, "track_fingerprints")
-    stats = reuse_stats(fps, rules).cache()  # one label-level pass feeds both tables
-    warehouse.write_table(compute_label_reuse(fps, rules, stats=stats), "label_reuse")
-    warehouse.write_table(exempt_would_flag(fps, rules, stats=stats), "exempt_would_flag")
-    stats.unpersist()
+    run_stage("label_reuse", session, warehouse, rules)
     reuse = warehouse.read(session, "label_reuse")
     figures = reuse.agg(
         F.count("*").alias("labels"),
@@ -123,19 +117,27 @@ def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehou
         F.sum((F.col("flagged") & ((F.col("reused_fingerprints") < rules.min_reused_fingerprints)
                                    | (F.col("reuse_ratio") < rules.min_reuse_ratio))).cast("int")).alias("bad"),
     ).first()
-    exempt = warehouse.read(session, "exempt_would_flag").count()
-    return dg.MaterializeResult(
+    exempt = warehouse.read(session, "exempt_would_flag")
+    exempt_count = exempt.count()
+    yield dg.MaterializeResult(
+        asset_key="label_reuse",
         metadata={"dagster/row_count": figures.labels, "flagged_labels": figures.flagged or 0,
-                  "exempt_labels_that_would_be_flagged": exempt,
+                  "exempt_labels_that_would_be_flagged": exempt_count, "dagster/column_schema": _schema(reuse),
                   "preview": _preview(reuse.orderBy(F.desc("flagged"), F.desc("reused_fingerprints")))},
-        check_results=[dg.AssetCheckResult(check_name="flagged_labels_meet_thresholds",
+        check_results=[dg.AssetCheckResult(asset_key="label_reuse", check_name="flagged_labels_meet_thresholds",
                                            passed=(figures.bad or 0) == 0,
                                            metadata={"violations": figures.bad or 0})],
+    )
+    yield dg.MaterializeResult(
+        asset_key="exempt_would_flag",
+        metadata={"dagster/row_count": exempt_count, "dagster/column_schema": _schema(exempt),
+                  "preview": _preview(exempt.orderBy(F.desc("reused_fingerprints")))},
     )
 
 
 @dg.asset(
     deps=["label_reuse", "track_fingerprints"],
+    automation_condition=ON_UPSTREAM_UPDATE,
     group_name="catalog",
     kinds=KINDS,
     owners=OWNERS,
@@ -147,10 +149,8 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
     """Pairs of flagged labels whose title catalogues are near-identical (exact Jaccard at or
     above the threshold): the edges along which fake-label networks are found."""
     session = spark.get_session()
-    fps = warehouse.read(session, "track_fingerprints")
+    run_stage("label_similarity", session, warehouse, catalog_rules.rules())
     reuse = warehouse.read(session, "label_reuse")
-    sets = flagged_label_sets(fps, reuse)
-    warehouse.write_table(compute_label_similarity(sets, catalog_rules.rules().similarity_threshold), "label_similarity")
     sim = warehouse.read(session, "label_similarity")
     flagged = reuse.where("flagged").select(F.col("label_id"))
     unflagged_ends = (
@@ -174,6 +174,7 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
 
 @dg.asset(
     deps=["label_similarity"],
+    automation_condition=ON_UPSTREAM_UPDATE,
     group_name="catalog",
     kinds=KINDS,
     owners=OWNERS,
@@ -183,8 +184,7 @@ def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, ware
     """Networks of fake labels fronting one master library: connected components (two or
     more labels) of the label-similarity graph."""
     session = spark.get_session()
-    sim = warehouse.read(session, "label_similarity")
-    warehouse.write_table(find_fraud_networks(sim), "fraud_networks")
+    run_stage("fraud_networks", session, warehouse)
     nets = warehouse.read(session, "fraud_networks")
     sizes = nets.groupBy("network_id").count()
     figures = nets.agg(F.count("*").alias("rows"), F.countDistinct("label_id").alias("labels"),
@@ -202,14 +202,12 @@ def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, ware
 
 
 @dg.asset(deps=["fraud_networks", "label_similarity", "track_fingerprints"], group_name="catalog",
-          kinds=KINDS, owners=OWNERS)
+          kinds=KINDS, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE)
 def network_summary(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse):
     """One line per fraud network: how many labels, how tightly linked, what titles they
     share, the dominant genre and how synchronised their uploads are."""
     session = spark.get_session()
-    summary = summarise_networks(warehouse.read(session, "fraud_networks"), warehouse.read(session, "label_similarity"),
-                                 warehouse.read(session, "track_fingerprints"))
-    warehouse.write_table(summary, "network_summary")
+    run_stage("network_summary", session, warehouse)
     out = warehouse.read(session, "network_summary")
     return dg.MaterializeResult(metadata={"dagster/row_count": out.count(),
                                           "preview": _preview(out.orderBy(F.desc("labels")))})

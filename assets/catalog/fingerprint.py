@@ -44,9 +44,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from assets.catalog.reference import SPLIT_SCRIPT_RANGES, CatalogRules
-
-DEFAULT_RULES = CatalogRules()
+from resources.catalog_contract import DEFAULT_RULES, SPLIT_SCRIPT_RANGES, CatalogRules
 
 EXCLUSION_REASONS = (
     "non_music",

@@ -26,9 +26,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from assets.catalog.reference import CatalogRules
-
-DEFAULT_RULES = CatalogRules()
+from resources.catalog_contract import DEFAULT_RULES, CatalogRules
 
 
 def reuse_stats(fingerprints_df: DataFrame, rules: CatalogRules = DEFAULT_RULES) -> DataFrame:

@@ -25,9 +25,8 @@ of a double, which needs a union above ~10^12 fingerprints for a threshold with 
 decimals: never for label sets. (With an exact fraction both 4/5 and 8/10 are edges at
 t=0.8, and 0.7*10 = 7.000000000000001 cannot drop a candidate.)
 
-``seed_self_join_similarity`` is the seed's method (self-join on fingerprint over every pair,
-count shared, filter), kept as the benchmark baseline; ``candidate_pair_counts`` gives both
-methods' candidate counts.
+The seed's method (self-join on fingerprint over every pair) is a benchmark baseline and
+lives in bench/baselines.py.
 """
 
 from __future__ import annotations
@@ -157,69 +156,3 @@ def _finish(pairs: DataFrame, num: int, den: int) -> DataFrame:
             (F.col("shared").cast("double") / union.cast("double")).alias("jaccard"),
         )
     )
-
-
-def seed_self_join_similarity(label_sets_df: DataFrame, threshold: float = 0.8) -> DataFrame:
-    """The seed's method: self-join every set on fingerprint, count shared, filter.
-
-    Same output and the same exact threshold test as ``label_similarity``; builds one row per
-    (pair, shared fingerprint), so a fingerprint held by k labels costs k*(k-1)/2 rows.
-    """
-    frac = threshold_fraction(threshold)
-    sets = _distinct_sets(label_sets_df)
-    sizes = sets.groupBy("label_id").agg(F.count(F.lit(1)).alias("size"))
-    a = sets.select(F.col("label_id").alias("label_a"), "fingerprint")
-    b = sets.select(F.col("label_id").alias("label_b"), "fingerprint")
-    shared = (
-        a.join(b, "fingerprint")
-        .where(F.col("label_a") < F.col("label_b"))
-        .groupBy("label_a", "label_b")
-        .agg(F.count(F.lit(1)).alias("shared"))
-    )
-    pairs = shared.join(
-        sizes.select(F.col("label_id").alias("label_a"), F.col("size").alias("size_a")), "label_a"
-    ).join(
-        sizes.select(F.col("label_id").alias("label_b"), F.col("size").alias("size_b")), "label_b"
-    )
-    return _finish(pairs, frac.numerator, frac.denominator)
-
-
-def candidate_pair_counts(
-    label_sets_df: DataFrame, threshold: float = 0.8, *, seed_pairs: bool = True
-) -> dict:
-    """Candidate counts of both methods, for the benchmark.
-
-    ``seed_join_rows``: rows the seed's self-join materialises (sum over fingerprints of
-    k*(k-1)/2 for the k labels holding it, computed without building them);
-    ``seed_candidate_pairs``: distinct label pairs sharing any fingerprint (the pairs the
-    seed verifies; built only when ``seed_pairs``, which runs the seed's join);
-    ``prefix_join_rows``: rows of the prefix self-join; ``prefix_candidate_pairs``:
-    distinct candidates after prefix and size filtering (what gets verified).
-    """
-    sets, ranked, candidates, _ = _candidates(label_sets_df, threshold)
-    pairs_of = lambda k: F.sum(F.col(k) * (F.col(k) - 1) / 2).cast("long")  # noqa: E731
-    row = (
-        ranked.groupBy("fingerprint")
-        .agg(
-            F.first("df").alias("k"),
-            F.count(F.when(F.col("pos") <= F.col("prefix_len"), 1)).alias("p"),
-        )
-        .agg(pairs_of("k").alias("seed"), pairs_of("p").alias("prefix"))
-        .first()
-    )
-    out = {
-        "seed_join_rows": int(row["seed"] or 0),
-        "prefix_join_rows": int(row["prefix"] or 0),
-        "prefix_candidate_pairs": candidates.count(),
-    }
-    if seed_pairs:
-        a = sets.select(F.col("label_id").alias("label_a"), "fingerprint")
-        b = sets.select(F.col("label_id").alias("label_b"), "fingerprint")
-        out["seed_candidate_pairs"] = (
-            a.join(b, "fingerprint")
-            .where(F.col("label_a") < F.col("label_b"))
-            .select("label_a", "label_b")
-            .distinct()
-            .count()
-        )
-    return out

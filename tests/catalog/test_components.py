@@ -15,8 +15,8 @@ import time
 
 import networkx as nx
 
-from assets.catalog import reference as ref
 from assets.catalog.components import connected_components
+from tests.catalog import reference as ref
 
 
 def expected(edges) -> dict:

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from assets.catalog import reference as ref
 from assets.catalog.fingerprint import fingerprint_column, track_fingerprints
+from tests.catalog import reference as ref
 
 from .strategies import separators, unicode_titles, words
 

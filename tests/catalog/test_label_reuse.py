@@ -15,9 +15,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.catalog import reference as ref
 from assets.catalog.fingerprint import track_fingerprints
 from assets.catalog.label_reuse import exempt_would_flag, label_reuse
+from tests.catalog import reference as ref
 
 from .catalogs import generate_catalog, to_df
 

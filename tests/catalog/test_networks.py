@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assets.catalog import reference as ref
 from assets.catalog.detect import detect
+from tests.catalog import reference as ref
 
 from .catalogs import to_df
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from assets.catalog import reference as ref
-from assets.catalog.similarity import candidate_pair_counts, flagged_label_sets
+from assets.catalog.similarity import flagged_label_sets
+from bench.baselines import candidate_pair_counts
 from bench.catalog_scale import edge_set, run_ours, run_seed_duckdb, run_seed_spark
 from resources.warehouse import Warehouse
 from simulator.catalog_bulk import ensure
+from tests.catalog import reference as ref
 
 pytest.importorskip("duckdb")
 

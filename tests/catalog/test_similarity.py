@@ -16,13 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.catalog import reference as ref
-from assets.catalog.similarity import (
-    candidate_pair_counts,
-    label_similarity,
-    seed_self_join_similarity,
-    threshold_fraction,
-)
+from assets.catalog.similarity import label_similarity, threshold_fraction
+from bench.baselines import candidate_pair_counts, seed_self_join_similarity
+from tests.catalog import reference as ref
 
 HOT = [f"hot {i}" for i in range(4)]
 

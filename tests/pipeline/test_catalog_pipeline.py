@@ -46,7 +46,8 @@ def pipeline(spark, tmp_path_factory):
         instance=instance, asset_selection=[dg.AssetKey("track_fingerprints")],
         tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
     )
-    detection = [dg.AssetKey(k) for k in ("label_reuse", "label_similarity", "fraud_networks", "network_summary")]
+    detection = [dg.AssetKey(k) for k in ("label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks",
+                                          "network_summary")]
     results["detection"] = dg.materialize(
         [*dg.load_assets_from_modules([catalog_assets])], selection=detection, instance=instance, resources=resources,
     )

@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from assets.catalog.reference import CatalogRules, fraud_networks, jaccard, label_reuse
 from resources.object_store import LocalObjectStore
 from simulator.catalog import COLUMNS, catalog_truth, generate_catalog, write_catalog
+from tests.catalog.reference import CatalogRules, fraud_networks, jaccard, label_reuse
 
 ARGS = {"seed": 2, "days": 3, "tracks_per_day": 2000, "start_date": "2024-01-01"}
 
