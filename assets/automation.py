@@ -8,7 +8,8 @@ evaluates these conditions; no run-status sensor chains the work.
   being written by a run or a backfill and every blocking check of the inputs passed (or
   runs in the same request). A backfill of N days of a partitioned input therefore causes
   one run after the backfill, not one per day. Missing partitions of a partitioned input do
-  not hold it back (only a few days of a long daily range ever exist).
+  not hold it back (only a few days of a long daily range ever exist); a missing
+  non-partitioned input does (unless it runs in the same request).
 - ``ON_UPSTREAM_DAY_UPDATE``: for a partitioned asset whose input has the same partitions
   (``track_fingerprints`` after ``raw_catalog``): each partition follows its input partition,
   on any day, not only the latest one (``eager()`` targets only the latest time window).
@@ -22,8 +23,22 @@ import dagster as dg
 
 AC = dg.AutomationCondition
 
+# Inputs without partitions. A non-partitioned input requested on the same tick runs in the
+# same run (so a chain of them runs as one run, in order); a partitioned input requested on
+# the same tick would run in a separate run (or backfill), so the asset waits until that
+# input has actually updated instead of racing it.
+UNPARTITIONED = dg.AssetSelection.from_string("partitions:none")
+
+_INPUT_UPDATED = AC.any_deps_match(
+    (AC.newly_updated() & ~AC.executed_with_root_target()).with_label("newly_updated_without_root")
+).with_label("any_deps_updated")
+_UNPARTITIONED_INPUT_REQUESTED = (
+    AC.any_deps_match(AC.will_be_requested()).allow(UNPARTITIONED).with_label("any_unpartitioned_dep_requested")
+)
+
 ON_UPSTREAM_UPDATE = (
-    AC.any_deps_updated().since_last_handled()
+    (_INPUT_UPDATED | _UNPARTITIONED_INPUT_REQUESTED).since_last_handled()
+    & ~AC.any_deps_missing().allow(UNPARTITIONED)
     & ~AC.any_deps_in_progress()
     & ~AC.in_progress()
     & AC.all_deps_blocking_checks_passed()
