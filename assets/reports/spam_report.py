@@ -100,6 +100,32 @@ def probability_chart(hist: pd.DataFrame, bins: int = 40) -> bytes:
     return fig_png(fig)
 
 
+def flat_metrics(metrics: dict) -> dict:
+    """The model's metrics as flat figures: per-class precision/recall/f1 become
+    ``spam_precision`` etc.; the confusion matrix, reliability table and other nested values
+    are left to their own sections."""
+    out = {}
+    for k, v in metrics.items():
+        if k == "per_class" and isinstance(v, dict):
+            for cls, m in v.items():
+                for name, value in (m or {}).items():
+                    out[f"{cls}_{name}"] = value
+        elif k == "metrics" and isinstance(v, dict):
+            out.update(flat_metrics(v))
+        elif not isinstance(v, dict | list):
+            out[k] = v
+    return out
+
+
+def confusion_from_metrics(metrics: dict) -> pd.DataFrame | None:
+    """The matrix of ``evaluate``'s ``confusion_matrix`` ({labels, rows_true_cols_predicted})."""
+    cm = metrics.get("confusion_matrix") or (metrics.get("metrics") or {}).get("confusion_matrix")
+    if not isinstance(cm, dict) or "labels" not in cm:
+        return None
+    rows = cm.get("rows_true_cols_predicted") or cm.get("matrix")
+    return pd.DataFrame(rows, index=cm["labels"], columns=cm["labels"])
+
+
 def drift(current: dict, previous: dict | None) -> pd.DataFrame:
     """Figures now vs. the last run (numbers only), with the change."""
     rows = []
@@ -127,6 +153,9 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
     """``scores`` are the rows listed (all of them, or the most confident spam when the
     caller aggregated on Spark and passes ``class_counts`` (predicted_class, users),
     ``type_counts`` (spam_type, users) and ``histogram`` (bin, users) over every user)."""
+    if confusion is None or not len(confusion):
+        confusion = confusion_from_metrics(metrics)
+    metrics = flat_metrics(metrics)
     scores = plain(scores)
     spam = scores[scores["predicted_class"] == SPAM_CLASS]
     classes = (class_counts if class_counts is not None else
@@ -155,7 +184,8 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
         figures[f"class_{row.predicted_class}"] = int(row.users)
     files: dict[str, bytes] = {}
     body = [key_figures({k: v for k, v in figures.items() if k in (
-        "model_version", "scored_users", "spam_users", "spam_share", "chosen_k", "accuracy", "roc_auc")})]
+        "model_version", "scored_users", "spam_users", "spam_share", "chosen_k", "accuracy", "roc_auc",
+        "spam_roc_auc", "spam_precision", "spam_recall")})]
     body.append("<h2>Drift against the last run</h2>")
     if previous:
         d = drift(figures, previous)
@@ -173,8 +203,7 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
     body.append("<p class='note'>Centroids in the features' own units; names come from rules on the centroids.</p>")
     body.append(table(clusters_p, empty="No clusters."))
     body.append("<h2>Model</h2>")
-    metric_rows = pd.DataFrame([{"metric": k, "value": v} for k, v in metrics.items()
-                                if not isinstance(v, dict | list)])
+    metric_rows = pd.DataFrame([{"metric": k, "value": str(v)} for k, v in metrics.items()])
     body.append(table(metric_rows, empty="No metrics."))
     if confusion is not None and len(confusion):
         m = confusion_matrix(confusion)

@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 
 from assets.reports import fonts
-from assets.reports.catalog_report import ALLOWLIST, REVIEW, TAKE_DOWN, recommend_actions, render_catalog_report
+from assets.reports.catalog_report import (
+    ALLOWLIST,
+    REVIEW,
+    TAKE_DOWN,
+    recommend_actions,
+    render_catalog_report,
+)
 from assets.reports.network_report import motif_columns, render_network_report
 from assets.reports.overview_report import render_overview_report
 from assets.reports.spam_report import drift, render_spam_report, spam_type_examples
@@ -180,3 +186,19 @@ def test_screenshot_shows_han_title(tmp_path):
     w, h = struct.unpack(">II", data[16:24])
     assert (w, h) == (1200, 1400)
     assert ARABIC_TITLE  # the synthetic data carries Arabic too (embedded Offbeat Arabic)
+
+
+def test_spam_metrics_in_the_models_format():
+    """``assets.users.model.evaluate``'s dict: per-class figures flattened, confusion matrix drawn."""
+    inputs = synthetic.spam_inputs()
+    inputs["confusion"] = None
+    inputs["metrics"] = {"model_version": "v2", "accuracy": 0.97, "spam_roc_auc": 0.99,
+                         "per_class": {"spam": {"precision": 0.98, "recall": 0.93, "f1": 0.95, "support": 100}},
+                         "confusion_matrix": {"labels": ["fans", "spam"], "rows_true_cols_predicted": [[90, 3], [7, 93]]},
+                         "reliability": [{"bin": 0, "mean_p": 0.1}]}
+    report = render_spam_report(**inputs)
+    assert report.figures["spam_precision"] == 0.98 and report.figures["spam_recall"] == 0.93
+    assert "confusion.png" in report.files
+    html = report.html.decode()
+    cm = html.split("actual \\ predicted", 1)[1].split("</table>", 1)[0]
+    assert [int(x) for x in re.findall(r"<td class='num'>(\d+)</td>", cm)] == [90, 3, 7, 93]
