@@ -111,8 +111,17 @@ def _switch(
     return int(ok.sum())
 
 
-def randomise(d: Dyads, rng: np.random.Generator, switches_per_edge: int = 10) -> Dyads:
-    """A randomised copy of ``d`` keeping each node's asymmetric out/in and mutual degrees."""
+def randomise(
+    d: Dyads,
+    rng: np.random.Generator,
+    switches_per_edge: int = 10,
+    *,
+    max_bitmap_bytes: int = 64 << 20,
+) -> Dyads:
+    """A randomised copy of ``d`` keeping each node's asymmetric out/in and mutual degrees.
+
+    ``max_bitmap_bytes``: largest pair bitmap to use for dyad lookups (else sorted keys).
+    """
     n = max(d.n, 1)
     code = d.code
     asym = code != 3
@@ -123,7 +132,9 @@ def randomise(d: Dyads, rng: np.random.Generator, switches_per_edge: int = 10) -
     ah = np.where(fwd, av, au).astype(np.int64)
     mu = d.u[~asym].astype(np.int64)
     mv = d.v[~asym].astype(np.int64)
-    index = _DyadIndex(n, np.concatenate([_pair_key(at, ah, n), _pair_key(mu, mv, n)]))
+    index = _DyadIndex(
+        n, np.concatenate([_pair_key(at, ah, n), _pair_key(mu, mv, n)]), max_bitmap_bytes
+    )
     for _ in range(switches_per_edge):
         if len(at) >= 2:
             _switch(at, ah, index, n, rng)
