@@ -123,9 +123,10 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
 def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None, config: UsersConfig = DEFAULT_CONFIG,
                     model: spam_model.SpamModel | None = None) -> dict:
     """Every step after ``users`` (see the module docstring for what comes back)."""
-    del spark
     timings: dict[str, float] = {}
     t = time.perf_counter()
+    # a gzip file is one partition: spread users so Python work runs on every core
+    users = users.repartition(max(2, spark.sparkContext.defaultParallelism))
     feats, user_urls, stock = features.user_features(users, config)
     feats = feats.persist()
     n_users = feats.count()

@@ -31,7 +31,7 @@ BASE_NAMES = ("Superstars", "Regular Musicians", "Fans", "Spam")
 
 def class_of(name: str) -> str:
     """The predicted class of a cluster name: 'Regular Musicians (x)' -> 'regular_musicians'."""
-    base = name.split(" (")[0]
+    base = name.split(" (")[0].rstrip("0123456789 ")
     return base.lower().replace(" ", "_")
 
 
@@ -89,12 +89,14 @@ def fit_elbow(sample: pd.DataFrame, features: tuple[str, ...], k_min: int = 2, k
     X = prep.fit_transform(sample[list(features)].to_numpy(dtype="float64"))
     ks, inertias, models = [], [], {}
     k_max = max(k_min, min(k_max, len(np.unique(X, axis=0)) - 1))
-    for k in range(k_min, k_max + 1):
-        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+    for k in range(k_min, k_max + 1):  # the curve with 2 starts each; the chosen k refitted
+        km = KMeans(n_clusters=k, n_init=min(2, n_init), random_state=seed).fit(X)
         ks.append(k)
         inertias.append(float(km.inertia_))
         models[k] = km
     k = knee(ks, inertias)
+    if n_init > 2:
+        models[k] = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
     pipe = Pipeline([("prep", prep), ("kmeans", models[k])])
     return pipe, Elbow(ks=ks, inertias=inertias, k=k, sample_size=len(sample), models=models)
 
@@ -112,9 +114,10 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
     * spam score = strongest spam signal minus strongest legitimacy signal; the cluster
       with the highest spam score is Spam, and so is any other whose strongest spam signal
       is at least half-way up (>= 0.5) and above its strongest legitimacy signal;
-    * of the rest: with three or more, the one with the most followers is Superstars;
-      then the most tracks is Regular Musicians; the largest remaining is Fans; further
-      clusters are named after the base name they are closest to, with their top trait.
+    * of the rest (two or more): the most tracks is Regular Musicians; then a cluster
+      with more followers than the musicians and more tracks than the largest cluster is
+      Superstars; the largest remaining is Fans; further clusters are named after the
+      base name they are closest to, with their top trait.
     """
     c = centroids.copy()
     spam_cols = [s for s in SPAM_SIGNALS if s in c.columns]
@@ -129,14 +132,18 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
     for i in spam_ids:
         names[i] = "Spam"
     rest = [i for i in c.index if i not in spam_ids]
-    if len(rest) >= 3 and "followers" in c.columns:
-        top = max(rest, key=lambda i: c.loc[i, "followers"])
-        names[top] = "Superstars"
-        rest.remove(top)
+    musicians = None
     if len(rest) >= 2 and "tracks" in c.columns:
-        top = max(rest, key=lambda i: c.loc[i, "tracks"])
-        names[top] = "Regular Musicians"
-        rest.remove(top)
+        musicians = max(rest, key=lambda i: c.loc[i, "tracks"])
+        names[musicians] = "Regular Musicians"
+        rest.remove(musicians)
+    if musicians is not None and len(rest) >= 2 and "followers" in c.columns:
+        top = max(rest, key=lambda i: c.loc[i, "followers"])
+        # stars: more followers than the musicians, more tracks than the largest cluster
+        if (c.loc[top, "followers"] > c.loc[musicians, "followers"]
+                and c.loc[top, "tracks"] > c.loc[max(rest, key=lambda i: c.loc[i, "size"]), "tracks"]):
+            names[top] = "Superstars"
+            rest.remove(top)
     if rest:
         top = max(rest, key=lambda i: c.loc[i, "size"])
         names[top] = "Fans"

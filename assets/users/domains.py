@@ -51,7 +51,12 @@ def url_key(url: str | None) -> str:
 
 def parts(url: str | None) -> tuple[str, str]:
     """(registered domain, public suffix) of a URL: ('bit.ly', 'ly'); ('', '') if none."""
-    h = host(url)
+    return host_parts(host(url))
+
+
+@lru_cache(maxsize=1 << 16)
+def host_parts(h: str) -> tuple[str, str]:
+    """(registered domain, public suffix) of a host name."""
     if not h:
         return "", ""
     r = _extractor()(h)
@@ -64,8 +69,10 @@ def is_shortener(domain: str, shorteners: frozenset[str] | tuple[str, ...]) -> b
 
 
 def looks_random(label: str) -> bool:
-    """A name no one would pick: 6+ ASCII letters with few vowels or a 4+ consonant run."""
-    if len(label) < 6 or not label.isascii() or not label.isalpha():
+    """A name no one would pick: 7+ ASCII letters with under 20% vowels (y counts as
+    one), a run of 5+ consonants, or a run of 4 with under 25% vowels ("bandcamp",
+    "soundcloud" and "plumbingpro" look chosen; "xrzdlizlm" does not)."""
+    if len(label) < 7 or not label.isascii() or not label.isalpha():
         return False
     label = label.lower()
     vowels = sum(c in _VOWELS for c in label)
@@ -73,7 +80,14 @@ def looks_random(label: str) -> bool:
     for c in label:
         run = 0 if c in _VOWELS else run + 1
         longest = max(longest, run)
-    return vowels / len(label) <= 0.25 or longest >= 4
+    share = vowels / len(label)
+    return share < 0.2 or longest >= 5 or (longest >= 4 and share < 0.25)
+
+
+def label_of(domain: str, suffix: str) -> str:
+    """The registrant's own label: 'sungzkfpm' of ('sungzkfpm.ga', 'ga')."""
+    label = domain[: -len(suffix) - 1] if suffix and domain.endswith("." + suffix) else domain
+    return label.split(".")[-1]
 
 
 def random_free_domain(url: str | None, free_tlds: frozenset[str] | tuple[str, ...]) -> str:
@@ -81,5 +95,4 @@ def random_free_domain(url: str | None, free_tlds: frozenset[str] | tuple[str, .
     domain, suffix = parts(url)
     if not domain or suffix not in free_tlds:
         return ""
-    label = domain[: -len(suffix) - 1] if suffix else domain
-    return domain if looks_random(label.split(".")[-1]) else ""
+    return domain if looks_random(label_of(domain, suffix)) else ""

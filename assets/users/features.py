@@ -21,7 +21,7 @@ from assets.users.config import DEFAULT_CONFIG, UsersConfig
 SEED_FEATURES = ("followers", "followings", "tracks", "url_provided", "description_profanities",
                  "url_title_profanities", "duplicate_descriptions", "duplicate_urls", "activity",
                  "subscription", "url_shortener")
-EXTRA_FEATURES = ("account_age_days", "fake_batch_size", "stock_phrase_share", "random_free_domain",
+EXTRA_FEATURES = ("account_age_days", "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
                   "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")
 FEATURES = SEED_FEATURES + EXTRA_FEATURES
 COUNT_LIKE = ("followers", "followings", "tracks", "description_profanities", "url_title_profanities",
@@ -38,7 +38,7 @@ ROW_SCHEMA = T.StructType(
     [T.StructField("user_id", T.LongType(), False)]
     + [T.StructField(f, T.DoubleType(), False) for f in
        ("followers", "followings", "tracks", "url_provided", "description_profanities", "url_title_profanities",
-        "activity", "subscription", "url_shortener", "account_age_days", "random_free_domain",
+        "activity", "subscription", "url_shortener", "account_age_days", "random_free_domain", "random_domain_name",
         "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")]
     + [T.StructField("description_key", T.StringType()),
        T.StructField("created_second", T.LongType()),
@@ -89,9 +89,10 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
                                               pdf["urls"], pdf["titles"], strict=True):
         urls = [u for u in _list(urls) if isinstance(u, str) and u.strip()]
         titles = [t for t in _list(titles) if isinstance(t, str) and t.strip()]
-        doms, keys, short, rand = [], [], None, None
+        doms, keys, short, rand, rand_any = [], [], None, None, False
         for u in urls:
-            d, _suffix = domains.parts(u)
+            d, suffix = domains.parts(u)
+            random_label = domains.looks_random(domains.label_of(d, suffix))
             k = domains.url_key(u)
             if d and d not in doms:
                 doms.append(d)
@@ -99,8 +100,9 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
                 keys.append(k)
             if short is None and d in shorteners:
                 short = d
-            if rand is None:
-                rand = domains.random_free_domain(u, free) or None
+            if rand is None and random_label and suffix in free:
+                rand = d
+            rand_any = rand_any or random_label
         key = text.normalise(desc) or None
         profane = text.profane_words(desc) + [w for t in titles for w in text.profane_words(t)]
         rows.append((
@@ -109,6 +111,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             float(sum(text.profanity_count(t) for t in titles)),
             float(short is not None),
             float(rand is not None),
+            float(rand_any),
             text.digit_share(name),
             float(text.default_permalink(link)),
             float(text.permalink_unrelated(name, link)),
@@ -119,7 +122,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             ", ".join(dict.fromkeys(profane)) or None,
         ))
     cols = ["url_provided", "description_profanities", "url_title_profanities", "url_shortener",
-            "random_free_domain", "username_digit_share", "default_permalink", "permalink_unrelated",
+            "random_free_domain", "random_domain_name", "username_digit_share", "default_permalink", "permalink_unrelated",
             "description_key", "phrases", "n_sentences", "url_keys", "domains", "shortener_domain", "random_domain",
             "profane_words"]
     detail = pd.DataFrame(rows, columns=cols, index=pdf.index)
@@ -157,9 +160,9 @@ def table_features(rows: DataFrame, config: UsersConfig) -> tuple[DataFrame, Dat
     * duplicate_descriptions: other users with the same (normalised, non-empty) description;
     * duplicate_urls: the most other users sharing one of the user's URLs;
     * fake_batch_size: other users created in the same second with the same description;
-    * stock_phrase_share: share of the description's sentences that are short (at most
-      ``stock_phrase_max_words`` words) and used by at least
-      ``stock_phrase_min_descriptions`` distinct descriptions.
+    * stock_phrase_share: for descriptions of two or more sentences, the share of them that
+      are short (at most ``stock_phrase_max_words`` words) and used by at least
+      ``stock_phrase_min_descriptions`` distinct descriptions (0 for one sentence).
     """
     rows = rows.persist()
     desc = (rows.where(F.col("description_key").isNotNull()).groupBy("description_key")
@@ -187,7 +190,7 @@ def table_features(rows: DataFrame, config: UsersConfig) -> tuple[DataFrame, Dat
              .withColumn("duplicate_urls", F.coalesce("_dup_urls", F.lit(0)).cast("double"))
              .withColumn("fake_batch_size", F.coalesce(F.col("_batch_users") - 1, F.lit(0)).cast("double"))
              .withColumn("stock_phrase_share", F.when(
-                 F.col("description_key").isNull(), 0.0).otherwise(
+                 F.col("description_key").isNull() | (F.col("n_sentences") < 2), 0.0).otherwise(
                  F.least(F.lit(1.0), F.coalesce("_stock_n", F.lit(0)) / F.greatest("n_sentences", F.lit(1))))
                  .cast("double")))
     feats = feats.select("user_id", *FEATURES, *EVIDENCE)
