@@ -24,7 +24,42 @@ def test_definitions_load_and_every_asset_is_documented():
         assert spec.kinds, f"{name}: needs kinds"
         assert spec.owners, f"{name}: needs an owner"
     jobs = {j.name for j in defs.resolve_all_job_defs()}
-    assert {"catalog_daily", "user_crawl", "artist_crawl"} <= jobs
+    assert {"catalog_landing", "catalog_fingerprints", "catalog_detection", "user_crawl", "artist_crawl"} <= jobs
+
+
+def test_no_job_mixes_backfill_policies():
+    """Loading the code location and resolving every job warns about nothing of the kind
+    (a job mixing policies would resolve a backfill to one run per partition)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        defs = build_defs({})
+        defs.resolve_all_job_defs()  # jobs are resolved (and would warn) here
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "BackfillPolic" in m], messages
+    graph = defs.resolve_asset_graph()
+    for job in defs.resolve_all_job_defs():
+        if job.name.startswith("__"):
+            continue
+        policies = {graph.get(k).backfill_policy for k in job.asset_layer.selected_asset_keys
+                    if graph.get(k).is_partitioned}
+        assert len(policies) <= 1, f"{job.name} mixes backfill policies {policies}"
+
+
+def test_detection_follows_fingerprints_by_automation_not_run_status_sensors():
+    defs = build_defs({})
+    graph = defs.resolve_asset_graph()
+    for key in ("track_fingerprints", "label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks",
+                "network_summary"):
+        assert graph.get(dg.AssetKey(key)).automation_condition is not None, key
+    assert graph.get(dg.AssetKey("raw_catalog")).automation_condition is None  # started by sensor/schedule
+    sensors = {s.name: s for s in defs.sensors}
+    automation = [s for s in sensors.values() if isinstance(s, dg.AutomationConditionSensorDefinition)]
+    assert len(automation) == 1 and automation[0].default_status == dg.DefaultSensorStatus.RUNNING
+    assert not [s for s in sensors.values() if isinstance(s, dg.RunStatusSensorDefinition)]
+    # The lineage of exempt_would_flag is declared (a multi-asset with label_reuse).
+    assert graph.get(dg.AssetKey("exempt_would_flag")).parent_keys == {dg.AssetKey("track_fingerprints")}
 
 
 def test_s3_backend_is_chosen_from_the_environment_and_demands_a_bucket():
