@@ -84,3 +84,23 @@ def test_the_dagster_cli_loads_the_workspace(tmp_path):
         capture_output=True, text=True, timeout=180, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_instance_config_limits_runs_and_the_platform_api_pool(tmp_path):
+    """infra/dagster/dagster.yaml is valid for Dagster (loaded as an instance), uses the
+    `concurrency:` block (no legacy run_coordinator) and the crawl assets share its pool."""
+    import os
+    import shutil
+
+    import yaml
+
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "infra", "dagster", "dagster.yaml")
+    assert "run_coordinator" not in yaml.safe_load(open(src))
+    shutil.copy(src, tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        config = instance.get_concurrency_config()
+        assert config.run_queue_config.max_concurrent_runs == 4
+        assert config.pool_config.default_pool_limit == 2
+    graph = build_defs({}).resolve_asset_graph()
+    for key in ("raw_users", "raw_follow_graph", "raw_repost_timelines"):
+        assert graph.get(dg.AssetKey(key)).pools == {"platform_api"}, key
