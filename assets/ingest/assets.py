@@ -12,15 +12,15 @@ from pydantic import Field
 
 from assets.ingest.catalog_landing import read_landing_file, split_catalog
 from assets.ingest.network_crawl import store_follow_graph, store_repost_timelines
-from assets.ingest.publish import IncompleteCrawl
+from assets.ingest.publish import IncompleteCrawl, open_attempt, publish, utc_now
+from assets.ingest.raw_zone import partition_prefix
 from assets.ingest.user_crawl import USER_STATUSES, crawl_range, read_range
-from assets.ingest.user_import import parse_csv_dump, parse_sql_dump, v1_to_raw_record
+from assets.ingest.user_import import dump_format, load_dump
 from assets.partitions import (
     artists,
     catalog_days,
     parse_user_range_key,
     user_id_ranges,
-    user_range_key,
 )
 from resources.crawler import Crawler, PlatformAuthError, PlatformUnreachableError
 from resources.data_quality import Expectation, validate
@@ -222,40 +222,107 @@ def raw_users(
 
 # ---------------------------------------------------------------------------- imports
 USER_DUMPS = "landing/user_dumps/"
+QUARANTINE_IMPORTS = "quarantine/user_imports/"
 
 
-@dg.asset(group_name="ingest", kinds={"python", "s3"}, owners=OWNERS)
-def raw_user_imports(context: dg.AssetExecutionContext, object_store: ObjectStore):
-    """Users loaded from published dumps (the seed's MariaDB dump of v1 fields, or CSV) dropped
-    under landing/user_dumps/, mapped to api-v2 names in the raw-users layout."""
-    loaded, rejected, files = 0, 0, 0
-    imported_at = pd.Timestamp.now(tz="UTC").isoformat()
-    object_store.delete_prefix("quarantine/user_imports/")
+class RawUserImportsConfig(dg.Config):
+    max_rejected_share: float = Field(
+        default=0.01, description="Above this share of rejected rows the import is a systemic failure (blocks downstream)."
+    )
+    part_rows: int = Field(default=500_000, description="Records per output file of one dump.")
+
+
+def import_source(name: str) -> str:
+    """The raw partition key of a dump file: its name under landing/user_dumps/ ('/' -> '__')."""
+    return name.replace("/", "__")
+
+
+def _remove_stale_imports(store: ObjectStore, sources: set[str], log) -> list[str]:
+    """Remove the imports of dump files that are gone, and the pre-namespace import files
+    (``raw/users/range=*/part-import-*``) an older version of this asset wrote."""
+    removed = []
+    root = "raw/user_imports/source="
+    for src in sorted({k[len(root):].split("/", 1)[0] for k in store.list(root)} - sources):
+        store.delete_prefix(partition_prefix("user_imports", src))
+        store.delete_prefix(f"{QUARANTINE_IMPORTS}source={src}/")
+        removed.append(src)
+        log(f"dump {src} is gone from {USER_DUMPS}: its import was removed")
+    for key in store.list("raw/users/"):
+        if "/part-import-" in key:
+            store.delete(key)
+            removed.append(key)
+    for key in store.list(QUARANTINE_IMPORTS):
+        if "/" not in key[len(QUARANTINE_IMPORTS):]:  # old flat quarantine files
+            store.delete(key)
+    return removed
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"python", "s3"},
+    owners=OWNERS,
+    check_specs=[
+        dg.AssetCheckSpec("rejected_share", asset="raw_user_imports", blocking=True,
+                          description="Rejected rows stay under max_rejected_share and every dump could be read."),
+    ],
+)
+def raw_user_imports(context: dg.AssetExecutionContext, config: RawUserImportsConfig, object_store: ObjectStore):
+    """Users loaded from dumps a platform drops under landing/user_dumps/ (the seed's MariaDB
+    dump or CSV of v1 fields, or JSON Lines of api-v2 users), in the raw-users record layout
+    under raw/user_imports/; bad rows quarantined with the reason."""
+    imported_at = utc_now()
+    dumps, ignored = {}, []
     for key in object_store.list(USER_DUMPS):
-        files += 1
-        name = key.rsplit("/", 1)[-1]
-        text = object_store.get_bytes(key).decode("utf-8", errors="replace")
-        if key.endswith(".sql"):
-            rows, rejects = parse_sql_dump(text)
-        elif key.endswith(".csv"):
-            rows, rejects = parse_csv_dump(text)
-        else:
-            rows, rejects = [], [{"raw": key, "reason": "unsupported dump type (expected .sql or .csv)"}]
-        records = [v1_to_raw_record(r, imported_at, source=key) for r in rows]
-        if records:
-            ids = [r["id"] for r in records]
-            first, last = min(ids), max(ids)
-            stem = name.rsplit(".", 1)[0]
-            out = f"raw/users/range={user_range_key(first, last)}/part-import-{stem}.jsonl.gz"
-            object_store.write_jsonl_gz(out, sorted(records, key=lambda r: r["id"]))
-            context.log.info(f"{key}: {len(records)} users -> {out}")
-        if rejects:
-            object_store.write_jsonl_gz(f"quarantine/user_imports/{name}.jsonl.gz",
-                                        [{**r, "source_file": key} for r in rejects])
-            context.log.warning(f"{key}: {len(rejects)} rows quarantined")
-        loaded += len(records)
-        rejected += len(rejects)
-    return dg.MaterializeResult(metadata={"dagster/row_count": loaded, "quarantined_rows": rejected, "files": files})
+        name = key[len(USER_DUMPS):]
+        if dump_format(name)[0] is None:
+            ignored.append(key)
+            context.log.warning(f"{key}: not a user dump (.sql, .csv, .jsonl, optionally .gz): ignored")
+            continue
+        dumps[import_source(name)] = (key, name)
+    removed = _remove_stale_imports(object_store, set(dumps), context.log.info)
+    rows_by_file, rejected_by_reason, unreadable = {}, {}, {}
+    for src, (key, name) in sorted(dumps.items()):
+        attempt = open_attempt(object_store, partition_prefix("user_imports", src), context.log.info, resume=False)
+        quarantine_key = f"{QUARANTINE_IMPORTS}source={src}/rejected.jsonl.gz"
+        try:
+            loaded = load_dump(object_store, key, name, attempt.root, quarantine_key, imported_at,
+                               part_rows=config.part_rows)
+        except Exception as e:  # an unreadable dump keeps its previous import and fails the check
+            object_store.delete_prefix(attempt.root)
+            unreadable[key] = f"{type(e).__name__}: {e}"[:500]
+            context.log.error(f"{key}: could not be read ({unreadable[key]}); its previous import (if any) stays")
+            continue
+        publish(attempt, loaded["files"], {"source_file": key, "rows": loaded["rows"],
+                                           "rejected_by_reason": loaded["rejected_by_reason"]})
+        rows_by_file[key] = loaded["rows"]
+        for kind, n in loaded["rejected_by_reason"].items():
+            rejected_by_reason[kind] = rejected_by_reason.get(kind, 0) + n
+        rejected = sum(loaded["rejected_by_reason"].values())
+        context.log.info(f"{key}: {loaded['rows']} users imported, {rejected} rows quarantined"
+                         + (f" ({quarantine_key})" if rejected else ""))
+    loaded_rows = sum(rows_by_file.values())
+    rejected_rows = sum(rejected_by_reason.values())
+    share = rejected_rows / (loaded_rows + rejected_rows) if loaded_rows + rejected_rows else 0.0
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": loaded_rows,
+            "quarantined_rows": rejected_rows,
+            "files": len(dumps),
+            "rows_by_file": rows_by_file,
+            "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
+            "unreadable_files": unreadable,
+            "ignored_files": ignored,
+            "removed_imports": removed,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="rejected_share",
+                passed=share <= config.max_rejected_share and not unreadable,
+                metadata={"rejected_share": round(share, 5), "limit": config.max_rejected_share,
+                          "unreadable_files": len(unreadable)},
+            ),
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------- artist networks
