@@ -27,6 +27,8 @@ NaN where the randomised counts do not vary. The significance profile is
 
 from __future__ import annotations
 
+import multiprocessing as mp
+
 import numpy as np
 
 from assets.network.triads import (
@@ -155,6 +157,11 @@ def connected_counts(d: Dyads) -> np.ndarray:
     return np.array([census[t] for t in CONNECTED_TRIADS], dtype=np.float64)
 
 
+def _randomised_counts(task: tuple[Dyads, np.random.SeedSequence, int]) -> np.ndarray:
+    d, seed, switches = task
+    return connected_counts(randomise(d, np.random.default_rng(seed), switches))
+
+
 def significance_profile(
     d: Dyads,
     randomisations: int,
@@ -162,14 +169,23 @@ def significance_profile(
     *,
     switches_per_edge: int = 10,
     real: np.ndarray | None = None,
+    workers: int = 1,
 ) -> tuple[dict[str, float], dict[str, float], np.ndarray]:
-    """(z-scores, SP, randomised counts [randomisations x 13]) of the 13 connected types."""
+    """(z-scores, SP, randomised counts [randomisations x 13]) of the 13 connected types.
+
+    Randomisation r uses its own generator spawned from ``seed``, so the result does not
+    depend on ``workers`` (forked processes; keep 1 inside Spark tasks).
+    """
     if real is None:
         real = connected_counts(d)
-    rng = np.random.default_rng(seed)
-    rand = np.zeros((randomisations, len(CONNECTED_TRIADS)))
-    for r in range(randomisations):
-        rand[r] = connected_counts(randomise(d, rng, switches_per_edge))
+    seeds = np.random.SeedSequence(seed).spawn(randomisations)
+    tasks = [(d, s, switches_per_edge) for s in seeds]
+    if workers > 1 and randomisations > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            rows = pool.map(_randomised_counts, tasks, chunksize=max(1, randomisations // (4 * workers)))
+    else:
+        rows = [_randomised_counts(t) for t in tasks]
+    rand = np.array(rows, dtype=np.float64).reshape(randomisations, len(CONNECTED_TRIADS))
     z = np.full(len(CONNECTED_TRIADS), np.nan)
     if randomisations >= 2:
         mean = rand.mean(axis=0)

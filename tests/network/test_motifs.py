@@ -91,3 +91,11 @@ def test_feed_forward_loops_are_significant():
             assert z[t] == pytest.approx((real[i] - mean[i]) / std[i])
         else:
             assert np.isnan(z[t])
+
+
+def test_profile_does_not_depend_on_worker_count():
+    dy = to_dyads(*soundcloud())
+    z1, sp1, r1 = significance_profile(dy, 6, seed=[3, 4])
+    z2, sp2, r2 = significance_profile(dy, 6, seed=[3, 4], workers=2)
+    assert (r1 == r2).all()
+    assert np.allclose([z1[t] for t in CONNECTED_TRIADS], [z2[t] for t in CONNECTED_TRIADS], equal_nan=True)
