@@ -35,7 +35,8 @@ multi-follow bots), so multiplicity stays a bot signal.
 
 Tracks: a musician's track ``i`` (0-based) has id ``user_id * 1000 + i``. Reposters of a
 track are some of the artist's followers; a maven who reposts is followed within about
-twenty minutes by a burst of reposts from the maven's own followers.
+twenty minutes by a burst of reposts from the maven's own followers (other mavens are never
+part of a burst or viral cascade, so every burst starts when its maven is seen reposting).
 
 Times are epoch milliseconds. Collections are lists of ``(time_ms, user_id)`` sorted
 newest first with strictly decreasing times (ties are broken by shifting one
@@ -363,32 +364,31 @@ def reposters(seed: int, track_id: int, users: int | None = None) -> Items:
         if uid != owner and (uid not in first or ms < first[uid]):
             first[uid] = ms
 
-    mavens = []
     for f in sorted({f for _, f in followers(seed, owner, users)}):
         code = pop_.code_of(seed, f)
         share = 0.5 if code == MAVEN else 0.04
         key = track_id * 4_000_000_000 + f
         if uniform(seed, S_REPOST, key) < share:
-            ms = int((t0 + (T_NOW - t0) * uniform(seed, S_RTIME, key) ** 3) * 1000)
-            add(f, ms)
-            if code == MAVEN:
-                mavens.append((f, ms))
-    for m, ms in mavens:
-        for g in sorted({g for _, g in followers(seed, m, users)}):
-            key = (track_id * 4_000_000_000 + g) ^ (m << 20)
-            if uniform(seed, S_BURST, key) < 0.35:
-                delay = -math.log(1 - uniform(seed, S_BTIME, key)) * 1200
-                add(g, min(T_NOW * 1000 - 1, ms + int(delay * 1000)))
+            add(f, int((t0 + (T_NOW - t0) * uniform(seed, S_RTIME, key) ** 3) * 1000))
     viral = viral_moment(seed, track_id)
     if viral is not None:
         for f in sorted({f for _, f in followers(seed, owner, users)}):
             key = track_id * 4_000_000_000 + f
-            if uniform(seed, S_VIRAL, key) < 0.25:
+            if pop_.code_of(seed, f) != MAVEN and uniform(seed, S_VIRAL, key) < 0.25:
                 delay = -math.log(1 - uniform(seed, S_VTIME, key)) * 1800
                 add(f, min(T_NOW * 1000 - 1, viral + int(delay * 1000)))
     for ms, uid in block_plan(seed, owner // pop_.BLOCK).reposts.get(track_id, ()):
         if users is None or uid <= users:
             add(uid, min(T_NOW * 1000 - 1, ms))
+    # maven bursts: 35% of the maven's followers repost within ~20 minutes of the maven's
+    # own repost (other mavens keep their own time, so every burst starts at the time its
+    # maven is seen reposting)
+    for ms, m in sorted((ms, uid) for uid, ms in first.items() if pop_.code_of(seed, uid) == MAVEN):
+        for g in sorted({g for _, g in followers(seed, m, users)}):
+            key = (track_id * 4_000_000_000 + g) ^ (m << 20)
+            if pop_.code_of(seed, g) != MAVEN and uniform(seed, S_BURST, key) < 0.35:
+                delay = -math.log(1 - uniform(seed, S_BTIME, key)) * 1200
+                add(g, min(T_NOW * 1000 - 1, ms + int(delay * 1000)))
     return _sorted([(ms, uid) for uid, ms in first.items()])
 
 

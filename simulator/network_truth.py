@@ -49,7 +49,7 @@ def artists_in(seed: int, users: int, first_id: int = 1) -> list[int]:
 def viral_tracks(seed: int, artists: list[int], users: int) -> pd.DataFrame:
     """(track_id, artist_id, viral_at_ms) of the tracks with a planted viral cascade."""
     rows = []
-    for a in artists:
+    for a in map(int, artists):
         for _, tid in graph.tracks(seed, a, users):
             v = graph.viral_moment(seed, tid)
             if v is not None:
@@ -59,13 +59,14 @@ def viral_tracks(seed: int, artists: list[int], users: int) -> pd.DataFrame:
 
 def mavens_by_artist(seed: int, artists: list[int], users: int, min_tracks: int = 2) -> pd.DataFrame:
     """(artist_id, user_id, tracks_reposted): mavens who reposted ``min_tracks`` or more of
-    the artist's tracks (a maven with fewer leaves nothing to detect across tracks)."""
+    the artist's tracks with a known time (a maven with fewer leaves nothing to detect
+    across tracks; a page_size=1 crawl learns no time for a track's oldest repost)."""
     rows = []
-    for a in artists:
+    for a in map(int, artists):
         counts: dict[int, int] = {}
         for _, tid in graph.tracks(seed, a, users):
-            for _, u in graph.reposters(seed, tid, users):
-                if P.code_of(seed, u) == P.MAVEN:
+            for u, t in _with_cursor_times(graph.reposters(seed, tid, users)):
+                if t is not None and P.code_of(seed, u) == P.MAVEN:
                     counts[u] = counts.get(u, 0) + 1
         rows.extend((a, u, c) for u, c in counts.items() if c >= min_tracks)
     return pd.DataFrame(rows, columns=["artist_id", "user_id", "tracks_reposted"])
@@ -100,7 +101,7 @@ def crawl_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[
 def write_crawl(store, seed: int, artists: list[int], users: int) -> None:
     """Write ``raw/follow_graph`` and ``raw/repost_timelines`` partitions of ``artists`` as
     files dropped directly under each partition (``raw_zone.published_files`` reads them)."""
-    for a in artists:
+    for a in map(int, artists):
         edges, nodes, tracks, reposts = crawl_records(seed, a, users)
         store.write_jsonl_gz(f"raw/follow_graph/artist={a}/edges.jsonl.gz", edges)
         store.write_jsonl_gz(f"raw/follow_graph/artist={a}/nodes.jsonl.gz", nodes)

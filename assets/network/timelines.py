@@ -1,0 +1,109 @@
+"""Repost timelines, spikes and maven candidates (seed 001's open question).
+
+* Time series: reposts per track per hour (``hourly_series``).
+* Spikes: for every repost at time ``t`` of a track, the reposts in ``(t, t + window]``
+  against the track's baseline just before it: the larger of the reposts in
+  ``(t - window, t]`` and the day before scaled to one window, and the track's lifetime
+  rate (Poisson upper tail, Bonferroni over the track's reposts). A repost "precedes a
+  spike" when that test rejects: a burst starts right after it.
+* Maven candidates, per artist: users whose repost precedes a spike on at least
+  ``min_tracks`` of the artist's tracks. Significance against randomly chosen reposters of
+  the same tracks (a permutation test, computed exactly): on each track the user reposted,
+  a uniformly random reposter of that track precedes a spike with probability ``f_track``
+  (the share of its reposters that do); the user's count is compared with the
+  Poisson-binomial distribution of those independent draws. Ranked per artist by p-value.
+
+Pure pandas per artist (the asset fans artists out over Spark with ``applyInPandas``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm, poisson
+
+HOUR_MS = 3_600_000
+MAVEN_COLUMNS = ["artist_id", "user_id", "tracks_reposted", "tracks_preceding_spike", "expected_preceding",
+                 "p_value", "significance", "rank", "evidence"]
+SPIKE_COLUMNS = ["artist_id", "track_id", "user_id", "reposted_at_ms", "after", "baseline", "precedes_spike",
+                 "log10_p"]
+
+
+def hourly_series(reposts: pd.DataFrame) -> pd.DataFrame:
+    """(artist_id, track_id, hour_ms, reposts) for hours with at least one repost."""
+    r = reposts.dropna(subset=["reposted_at_ms"])
+    hour = (r["reposted_at_ms"].astype("int64") // HOUR_MS) * HOUR_MS
+    return r.assign(hour_ms=hour).groupby(["artist_id", "track_id", "hour_ms"], as_index=False).size().rename(
+        columns={"size": "reposts"})
+
+
+def spikes(reposts: pd.DataFrame, window_ms: int = HOUR_MS, lookback_ms: int = 24 * HOUR_MS,
+           alpha: float = 0.01) -> pd.DataFrame:
+    """Per timed repost: reposts after it within ``window_ms``, its baseline, and whether a
+    spike starts right after it (``precedes_spike``)."""
+    r = reposts.dropna(subset=["reposted_at_ms"]).astype({"reposted_at_ms": "int64"})
+    parts = []
+    for track, g in r.sort_values(["track_id", "reposted_at_ms"]).groupby("track_id", sort=False):
+        t = g["reposted_at_ms"].to_numpy()
+        n = len(t)
+        after = np.searchsorted(t, t + window_ms, side="right") - np.arange(n) - 1
+        before_w = np.arange(n) + 1 - np.searchsorted(t, t - window_ms, side="right")
+        before_day = np.arange(n) + 1 - np.searchsorted(t, t - lookback_ms, side="right")
+        life = max(float(t[-1] - t[0]), float(window_ms))
+        baseline = np.maximum.reduce([before_w.astype(float), before_day * window_ms / lookback_ms,
+                                      np.full(n, n * window_ms / life)])
+        log_p = poisson.logsf(after - 1, np.maximum(baseline, 1e-9)) / math.log(10)
+        parts.append(pd.DataFrame({
+            "artist_id": g["artist_id"].to_numpy(), "track_id": track, "user_id": g["user_id"].to_numpy(),
+            "reposted_at_ms": t, "after": after, "baseline": baseline,
+            "precedes_spike": log_p <= math.log10(alpha / n), "log10_p": log_p,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=SPIKE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[SPIKE_COLUMNS]
+
+
+def _poisson_binomial_sf(p: np.ndarray, k: int) -> float:
+    """P(sum of independent Bernoulli(p_i) >= k), exact (dynamic programming)."""
+    dist = np.zeros(len(p) + 1)
+    dist[0] = 1.0
+    for i, pi in enumerate(p):
+        dist[1: i + 2] = dist[1: i + 2] * (1 - pi) + dist[: i + 1] * pi
+        dist[0] *= 1 - pi
+    return float(min(1.0, dist[k:].sum()))
+
+
+def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) -> pd.DataFrame:
+    """Per artist, users preceding spikes on ``min_tracks``+ tracks, ranked by significance.
+
+    Statistic: the sum over the user's tracks of the strength of the spike after its repost
+    (``min(cap, -log10 p)``, 0 when no spike follows). Null: the same sum for a random
+    reposter of each of those tracks (the permutation distribution); its mean and variance
+    are exact, the p-value is the normal upper tail (a z-score ranks the candidates).
+    """
+    if spk.empty:
+        return pd.DataFrame(columns=MAVEN_COLUMNS)
+    s = spk.assign(strength=np.where(spk["precedes_spike"], np.minimum(cap, -spk["log10_p"]), 0.0))
+    per_track = s.groupby("track_id").agg(mu=("strength", "mean"), var=("strength", "var"),
+                                          f=("precedes_spike", "mean"))
+    s = s.merge(per_track.fillna(0.0), left_on="track_id", right_index=True)
+    g = s.groupby(["artist_id", "user_id"]).agg(
+        tracks_reposted=("track_id", "size"), tracks_preceding_spike=("precedes_spike", "sum"),
+        expected_preceding=("f", "sum"), stat=("strength", "sum"), mu=("mu", "sum"), var=("var", "sum"),
+    ).reset_index()
+    out = g[g["tracks_preceding_spike"] >= min_tracks].copy()
+    if out.empty:
+        return pd.DataFrame(columns=MAVEN_COLUMNS)
+    z = (out["stat"] - out["mu"]) / np.sqrt(np.maximum(out["var"], 1e-12))
+    out["significance"] = z
+    out["p_value"] = norm.sf(z)
+    out = out.sort_values(["artist_id", "significance", "user_id"], ascending=[True, False, True])
+    out["rank"] = out.groupby("artist_id").cumcount() + 1
+    out["evidence"] = [
+        f"repost preceded a spike on {r.tracks_preceding_spike} of {r.tracks_reposted} tracks (random reposters of "
+        f"the same tracks: {r.expected_preceding:.1f}); spike strength z = {r.significance:.1f}, p = {r.p_value:.1e}"
+        for r in out.itertuples()
+    ]
+    return out[MAVEN_COLUMNS].reset_index(drop=True)
