@@ -346,6 +346,9 @@ def iter_dump(name: str, stream: IO[bytes], fetched_at: str | None, source: str)
 
 
 # ---------------------------------------------------------------------------- loading
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+
+
 class _JsonlGzOut:
     """One gzip JSON Lines object being written through the store; ``close(ok=False)``
     (or an exception) discards it, ``close()`` publishes it atomically."""
@@ -354,10 +357,10 @@ class _JsonlGzOut:
         self.key, self.n, self._batch, self._lines = key, 0, batch, []
         self._stack = ExitStack()
         raw = self._stack.enter_context(store.open_write(key))
-        self._gz = self._stack.enter_context(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6))
+        self._gz = self._stack.enter_context(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1))
 
     def write(self, record: dict[str, Any]) -> None:
-        self._lines.append(json.dumps(record, ensure_ascii=False))
+        self._lines.append(_ENCODE(record))
         self.n += 1
         if len(self._lines) >= self._batch:
             self._flush()

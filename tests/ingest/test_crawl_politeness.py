@@ -126,7 +126,7 @@ def test_429_storm_pauses_the_whole_crawl():
 
 
 def test_revoked_or_forbidden_client_id_stops_within_seconds(api, local_store):
-    key = user_range_key(1, 1000)
+    key = user_range_key(1, 300)
     assert _crawl(key, local_store, api).success
     published = published_partition(local_store, "users", key)
     for client_id, status in (("revoked-key-123", 401), ("forbidden-key-456", 403)):

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from resources.http_transport import KeepAliveTransport
-from simulator import population
+from simulator import users
 from simulator.testing import running_simulator
 
 CANNED = {
@@ -146,7 +146,7 @@ def test_reuses_connections_and_bounds_them():
         responses, opened = asyncio.run(go(url))
     assert opened <= 4  # 400 requests over at most 4 keep-alive connections
     for i, r in zip(range(1, 401), responses, strict=True):
-        expected = population.user(3, i, 500)
+        expected = users.user(3, i, 500)
         if expected is None:
             assert r.status_code == 404
         else:
