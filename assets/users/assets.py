@@ -193,7 +193,7 @@ def user_clusters(context: dg.AssetExecutionContext, config: UsersRunConfig, spa
     summary = clusters.summary.reset_index()
     warehouse.write_table(session.createDataFrame(summary), "cluster_summary")
     object_store.put_bytes(CLUSTER_PIPELINE_KEY, pickle.dumps(clusters.pipeline))
-    plot_key = f"reports/users/elbow/{context.run_id}.png"
+    plot_key = f"reports/users/elbow/{context.run.run_id}.png"
     object_store.put_bytes(plot_key, elbow_png(clusters.elbow))
     sizes = summary.set_index("cluster")["size"]
     total = int(sizes.sum())
