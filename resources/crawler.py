@@ -136,6 +136,9 @@ class Crawler:
     ):
         if not client_id:
             raise ValueError("client_id is empty: set OFFBEAT_CLIENT_ID")
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+            raise ValueError(f"API base URL {base_url!r} is not an http(s) URL: set OFFBEAT_API_BASE_URL "
+                             "(e.g. https://api-v2.example.com)")
         self.base_url = base_url.rstrip("/")
         self._client_id = client_id
         self.concurrency = concurrency

@@ -264,9 +264,21 @@ def iter_sql(stream: IO[bytes], fetched_at: str | None, source: str, table: str 
 
 
 # ---------------------------------------------------------------------------- CSV
+def byte_lines(stream: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
+    """Lines of a binary stream read in blocks (S3 bodies iterate in chunks, not lines)."""
+    tail = b""
+    while data := stream.read(block):
+        lines = (tail + data).split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            yield line + b"\n"
+    if tail:
+        yield tail
+
+
 def _lines(stream: IO[bytes], bad: list[tuple[int, bytes]]) -> Iterator[str]:
     """Decoded lines; a line that is not UTF-8 is left out and noted in ``bad``."""
-    for n, line in enumerate(stream, start=1):
+    for n, line in enumerate(byte_lines(stream), start=1):
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError:
@@ -297,7 +309,7 @@ def iter_csv(stream: IO[bytes], fetched_at: str | None, source: str) -> Iterator
 # ---------------------------------------------------------------------------- JSON Lines
 def iter_jsonl(stream: IO[bytes], fetched_at: str | None, source: str) -> Iterator[Item]:
     """Records and rejects of one api-v2 user object per line, streamed."""
-    for n, line in enumerate(stream, start=1):
+    for n, line in enumerate(byte_lines(stream), start=1):
         where = f"line {n}"
         if not line.strip():
             continue

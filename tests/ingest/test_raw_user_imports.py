@@ -93,8 +93,8 @@ def _api_v2_fixture(shared_dir) -> dict:
     return user
 
 
-def test_bad_rows_are_quarantined_with_a_reason_and_block_downstream(local_store, shared_dir):
-    s = local_store
+def test_bad_rows_are_quarantined_with_a_reason_and_block_downstream(object_store, shared_dir):
+    s = object_store
     s.put_bytes("landing/user_dumps/ids.csv", V1_HEADER.encode() + b"\n".join([
         b"7,p7,ok,1,0,0,0,0,0,",
         b",blank,x,1,0,0,0,0,0,",

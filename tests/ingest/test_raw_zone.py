@@ -77,3 +77,32 @@ def test_published_files_returns_complete_copies_only(object_store):
 def test_unknown_dataset_is_an_error(local_store):
     with pytest.raises(ValueError, match="unknown raw dataset"):
         published_files(local_store, "tracks")
+
+
+def test_attempt_lifecycle_after_kills_at_every_step(object_store):
+    """open_attempt after a kill (a) before publishing: the unfinished attempt is resumed;
+    (b) between the manifest and the clean-up: the replaced attempt is removed, a new one
+    starts, and readers saw only complete copies throughout."""
+    from assets.ingest.publish import attempt_ids, open_attempt, publish
+
+    s, log = object_store, (lambda _msg: None)
+    prefix = partition_prefix("users", "1-10")
+    a = open_attempt(s, prefix, log)
+    _put(s, a.key("part-000000001-000000010.jsonl.gz"))
+    assert published_partition(s, "users", "1-10") is None  # killed before publishing
+    again = open_attempt(s, prefix, log)
+    assert again.id == a.id and again.resumed
+    publish(again, ["part-000000001-000000010.jsonl.gz"], {"n": 1})
+    assert published_partition(s, "users", "1-10") == [a.key("part-000000001-000000010.jsonl.gz")]
+    b = open_attempt(s, prefix, log)  # a re-crawl: new attempt beside the published one
+    assert b.id > a.id and not b.resumed
+    _put(s, b.key("part-000000001-000000010.jsonl.gz"), [{"id": 2}])
+    _put(s, b.key("_checkpoint/x/part-00000.jsonl.gz"))
+    # Kill between writing B's manifest and the clean-up: write the manifest by hand.
+    s.put_bytes(prefix + "_MANIFEST.json", json.dumps(
+        {"attempt": b.id, "files": [f"attempt={b.id}/part-000000001-000000010.jsonl.gz"]}).encode())
+    assert published_partition(s, "users", "1-10") == [b.key("part-000000001-000000010.jsonl.gz")]
+    c = open_attempt(s, prefix, log)
+    assert not c.resumed and c.id > b.id and attempt_ids(s, prefix) == [b.id]  # A removed, B kept
+    publish(c, [], {"n": 0})
+    assert sorted(s.list(prefix)) == [prefix + "_MANIFEST.json"]  # B and its checkpoint gone
