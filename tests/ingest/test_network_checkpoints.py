@@ -241,3 +241,32 @@ def test_resume_fetches_only_missing_nodes_and_other_params_start_afresh(slow_ap
     # Saved results hold page_size-dependent cursor times: another page size starts afresh.
     other, _ = asyncio.run(crawl(page_size=150))
     assert other.resumed_nodes == 0 and sorted(e["src"] for e in other.edges) == sorted(e["src"] for e in full.edges)
+
+
+def test_follow_graph_with_too_many_failed_nodes_is_not_published(local_store):
+    """One try per request against 30% 5xx: too many nodes fail, nothing is published and
+    the failed batches are dropped; with retries the next run publishes the whole graph."""
+    prefix = follow_graph_prefix(FOLLOW_ARTIST)
+    config = {**FOLLOW_CONFIG, **FAST, "max_failed_share": 0.05}
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(artists.name, [str(FOLLOW_ARTIST)])
+    with running_simulator(seed=SEED, users=USERS, rate_5xx=0.3) as url:
+        def run(max_retries: int):
+            api = PlatformAPI(base_url=url, client_id="test", concurrency=8, max_retries=max_retries)
+            return dg.materialize([raw_follow_graph], partition_key=str(FOLLOW_ARTIST), instance=instance,
+                                  resources={"object_store": local_store, "platform_api": api}, raise_on_error=False,
+                                  run_config={"ops": {"raw_follow_graph": {"config": config}}})
+
+        failed = run(max_retries=0)
+        assert not failed.success
+        (event,) = failed.get_step_failure_events()
+        assert "max_failed_share" in event.step_failure_data.error.message
+        meta = {k: v.value for k, v in event.step_failure_data.user_failure_data.metadata.items()}
+        assert meta["failed_share"] > 0.05 and sum(meta["errors_by_kind"].values()) > 0
+        assert published_partition(local_store, "follow_graph", str(FOLLOW_ARTIST)) is None
+        assert not any(r["error"] for r in _checkpointed(local_store, prefix))  # failures dropped
+        ok = run(max_retries=12)
+    assert ok.success
+    edges = _outputs(local_store, prefix, ("edges.jsonl.gz", "nodes.jsonl.gz"))["edges.jsonl.gz"]
+    assert sorted(e["src"] for e in edges if e["seen_from"] == "followers" and e["dst"] == FOLLOW_ARTIST) == sorted(
+        u for _, u in graph.followers(SEED, FOLLOW_ARTIST, USERS))
