@@ -125,6 +125,26 @@ def metrics(pred: pd.DataFrame, t: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd
     return summary, cases, confusion
 
 
+FEATURE_VIEW = ("followers", "followings", "tracks", "activity", "description_profanities", "url_shortener",
+                "random_free_domain", "duplicate_descriptions", "duplicate_urls", "fake_batch_size",
+                "stock_phrase_share", "username_digit_share", "follow_ratio")
+
+
+def diagnose(feats: pd.DataFrame, pred: pd.DataFrame, t: pd.DataFrame) -> pd.DataFrame:
+    """Median features of each spam class / hard case, split into caught and missed users,
+    and of legitimate hard cases split into flagged and not: what the missed ones look like."""
+    df = (t.merge(pred[["user_id", "predicted_class"]], on="user_id", how="left")
+          .merge(feats, on="user_id", how="left"))
+    df["outcome"] = np.where(df["predicted_class"].eq("spam"), "flagged", "not flagged")
+    df["case"] = df["class"] + "/" + df["hard_case"].fillna("plain")
+    keep = df["is_spam"] | df["hard_case"].notna()
+    cols = [c for c in FEATURE_VIEW if c in df.columns]
+    g = df[keep].groupby(["case", "outcome"])
+    out = g[cols].median()
+    out.insert(0, "users", g.size())
+    return out
+
+
 def seed_rule(users_pdf: pd.DataFrame) -> pd.DataFrame:
     """The seed's rule: a shortener in a link or the description -> spam, else not (fans)."""
     def has(row) -> bool:
@@ -175,11 +195,13 @@ def evaluate(spark, train_users, eval_users, eval_truth: pd.DataFrame, train_tru
     summary["elbow_k_train"] = int(tr["elbow"].k)
     summary["elbow_k_eval"] = int(ev["elbow"].k)
     cols = ["user_id", "cluster", "cluster_name"]
+    feats = ev["user_features"].select("user_id", *FEATURE_VIEW).toPandas()
     q = Quality(summary, cases, confusion,
                 clusters_train=contingency(tr["user_clusters"].select(*cols).toPandas(), train_truth)
                 if train_truth is not None else None,
                 clusters_eval=contingency(ev["user_clusters"].select(*cols).toPandas(), eval_truth),
                 extra={"train_s": t1 - t0, "eval_s": t2 - t1, "model_metrics": tr["model_metrics"],
+                       "diagnosis": diagnose(feats, pred, eval_truth),
                        "kept": list(tr["feature_selection"].kept), "dropped": list(tr["feature_selection"].dropped)})
     return q, {"train": tr, "eval": ev}
 
@@ -215,6 +237,8 @@ def _show(title: str, q: Quality) -> None:
         print(q.clusters_train.to_string())
     print("\nclusters of the EVALUATION run (its own K-Means) vs planted classes:")
     print(q.clusters_eval.to_string())
+    print("\nmedian features per class/hard case, caught vs missed (evaluation users):")
+    print(q.extra["diagnosis"].to_string(float_format=lambda v: f"{v:.2f}"))
     print(f"\nfeatures kept by CFS: {q.extra['kept']}; dropped: {q.extra['dropped']}")
     print(f"model metrics on its own held-out cluster-labelled sample: "
           f"{ {k: v for k, v in q.extra['model_metrics'].items() if isinstance(v, (int, float))} }")
@@ -239,6 +263,16 @@ def main() -> None:
     q1, _ = evaluate(spark, train_users, eval_users, t_eval, t_train, known=known)
     _show(f"with known labels: {len(known):,} training users labelled ({int(kraw['wrong'].sum())} wrong)", q1)
     runs["known_labels"] = q1
+    from assets.users.load import users_from_api_objects
+    from simulator.users import user_dump
+
+    dump, dump_truth = user_dump(seed=5, n_users=3000, spam_share=0.5)
+    dump_truth = dump_truth.rename(columns={"id": "user_id"}).assign(four=lambda d: d["four_class"].map(FOUR))
+    dump_users = users_from_api_objects(spark, dump).persist()
+    q2, _ = evaluate(spark, dump_users, dump_users, dump_truth, dump_truth)
+    _show("imported population (simulator.users.user_dump: 3,000 users, half spam, no superstars), the chain run "
+          "on it alone, no known labels", q2)
+    runs["imported_dump"] = q2
     print("\nbaseline (seed rule: shortener => spam) on the same evaluation users:")
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in baseline.items()})
     if os.environ.get("OFFBEAT_BENCH_RECORD", "1") == "0":
@@ -249,7 +283,10 @@ def main() -> None:
         verdict = "all targets met" if not miss else "MISSED " + "; ".join(miss)
         hc = ", ".join(f"{r['class']}/{r['hard_case']} {r['share_flagged']:.3f}" for _, r in q.hard_cases.iterrows())
         common = (f"train seed {TRAIN_SEED} / eval seed {EVAL_SEED}, {N_IDS:,} ids each, {tag}; baseline = seed rule "
-                  f"(shortener => spam) on the same users")
+                  f"(shortener => spam) on the crawled eval users")
+        if tag == "imported_dump":
+            common = ("imported dump (3,000 users, half spam, no superstars; chain trained and scored on it, no labels); "
+                      "baseline = seed rule on the crawled eval users")
         record(f"users_spam_precision_{tag}", s["spam_precision"], baseline["spam_precision"], "precision",
                f"{common}; target >= 0.95; {verdict}")
         record(f"users_spam_recall_{tag}", s["spam_recall"], baseline["spam_recall"], "recall",
@@ -259,6 +296,8 @@ def main() -> None:
                f"{common}; target >= 0.95; legit shortener users flagged {s['legit_shortener_flagged']:.4f} "
                f"(target <= 0.01, baseline {baseline['legit_shortener_flagged']:.3f}); k train/eval "
                f"{s['elbow_k_train']}/{s['elbow_k_eval']}; confusion {q.confusion.to_dict()}")
+        if tag == "imported_dump":
+            continue
         record(f"users_clusters_{tag}", float(q.clusters_eval.shape[0]), float(q.clusters_train.shape[0]), "clusters",
                f"{common}; ours = eval-run clusters, baseline column = train-run clusters; contingency (train run, "
                f"cluster x planted class): {_compact(q.clusters_train)}")

@@ -12,7 +12,8 @@ Shares (documented choices, shaped like seed 000; "live" = not dead):
 * Track counts: fans and spam have none; regular musicians 1-10 (84%) or 11-100 (16%);
   superstars 101-600. That gives 0 tracks ~92.8%, 1-10 ~6.0%, 11-100 ~1.15% of live users.
 * Plans: Free ~99.8%, Pro Unlimited ~0.15%, Pro ~0.065% of live users (musicians pay most).
-* Follows: ~39% of live users follow nobody, ~45% have no followers (see ``graph``).
+* Follows: ~30% of live users follow nobody (~37% in the window graph alone; ``graph`` adds
+  release-day and heavy-fan follows), ~45% have no followers (see ``graph``).
 
 Hard cases (issue 11): variants inside the classes above, chosen by a hash of (seed, id)
 (fake batches: of the batch's first id), so the class codes stay what ``graph`` and the

@@ -32,7 +32,8 @@ def test_dead_share(users):
 
 def test_follow_shares(users):
     n = len(users)
-    assert 0.36 < sum(u["followings_count"] == 0 for u in users) / n < 0.42
+    # ~30%: graph.py adds release-day and heavy-fan follows on top of the window graph (~37% alone)
+    assert 0.27 < sum(u["followings_count"] == 0 for u in users) / n < 0.33
     assert 0.42 < sum(u["followers_count"] == 0 for u in users) / n < 0.48
 
 
