@@ -113,6 +113,13 @@ def network_figure(network_id: str, members: list[str], edges: pd.DataFrame, nam
     return fig_png(fig)
 
 
+def _seq(v) -> list:
+    """A list from a Spark array cell (numpy array, list or None)."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return []
+    return list(v.tolist() if hasattr(v, "tolist") else v)
+
+
 def _network_cards(summary: pd.DataFrame, networks: pd.DataFrame, edges: pd.DataFrame, names: dict,
                    hourly: pd.DataFrame) -> str:
     cards = []
@@ -125,8 +132,8 @@ def _network_cards(summary: pd.DataFrame, networks: pd.DataFrame, edges: pd.Data
     for i, row in enumerate(ordered.itertuples(index=False)):
         nid = row.network_id
         members = member_map.get(nid, [])
-        titles = list(getattr(row, "top_titles", []) or [])
-        counts = list(getattr(row, "top_titles_labels", []) or [])
+        titles = _seq(getattr(row, "top_titles", None))
+        counts = _seq(getattr(row, "top_titles_labels", None))
         title_rows = pd.DataFrame({"title (fingerprint)": titles,
                                    "member labels holding it": counts or [None] * len(titles)})
         sync = getattr(row, "upload_synchrony", None)
