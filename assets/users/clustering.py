@@ -114,10 +114,11 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
     * spam score = strongest spam signal minus strongest legitimacy signal; the cluster
       with the highest spam score is Spam, and so is any other whose strongest spam signal
       is at least half-way up (>= 0.5) and above its strongest legitimacy signal;
-    * of the rest (two or more): the most tracks is Regular Musicians; then a cluster
-      with more followers than the musicians and more tracks than the largest cluster is
-      Superstars; the largest remaining is Fans; further clusters are named after the
-      base name they are closest to, with their top trait.
+    * of the rest, "creators" are clusters whose members publish (a track or more on
+      average). With two or more creators (and a third cluster left for fans), the
+      creator with the most followers is Superstars; the largest other creator is
+      Regular Musicians; the largest remaining cluster is Fans; further clusters are
+      named after the named cluster they are closest to, with their top trait.
     """
     c = centroids.copy()
     spam_cols = [s for s in SPAM_SIGNALS if s in c.columns]
@@ -132,18 +133,17 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
     for i in spam_ids:
         names[i] = "Spam"
     rest = [i for i in c.index if i not in spam_ids]
-    musicians = None
-    if len(rest) >= 2 and "tracks" in c.columns:
-        musicians = max(rest, key=lambda i: c.loc[i, "tracks"])
-        names[musicians] = "Regular Musicians"
-        rest.remove(musicians)
-    if musicians is not None and len(rest) >= 2 and "followers" in c.columns:
-        top = max(rest, key=lambda i: c.loc[i, "followers"])
-        # stars: more followers than the musicians, more tracks than the largest cluster
-        if (c.loc[top, "followers"] > c.loc[musicians, "followers"]
-                and c.loc[top, "tracks"] > c.loc[max(rest, key=lambda i: c.loc[i, "size"]), "tracks"]):
-            names[top] = "Superstars"
-            rest.remove(top)
+    tracks = c["tracks"] if "tracks" in c.columns else pd.Series(0.0, index=c.index)
+    creators = [i for i in rest if tracks[i] >= 1.0]  # clusters whose members publish
+    if len(creators) >= 2 and len(rest) >= 3 and "followers" in c.columns:
+        top = max(creators, key=lambda i: c.loc[i, "followers"])
+        names[top] = "Superstars"
+        rest.remove(top)
+        creators.remove(top)
+    if creators:
+        top = max(creators, key=lambda i: c.loc[i, "size"])
+        names[top] = "Regular Musicians"
+        rest.remove(top)
     if rest:
         top = max(rest, key=lambda i: c.loc[i, "size"])
         names[top] = "Fans"
