@@ -286,7 +286,7 @@ def raw_user_imports(context: dg.AssetExecutionContext, config: RawUserImportsCo
         quarantine_key = f"{QUARANTINE_IMPORTS}source={src}/rejected.jsonl.gz"
         try:
             loaded = load_dump(object_store, key, name, attempt.root, quarantine_key, imported_at,
-                               part_rows=config.part_rows)
+                               part_rows=config.part_rows, log=context.log.info)
         except Exception as e:  # an unreadable dump keeps its previous import and fails the check
             object_store.delete_prefix(attempt.root)
             unreadable[key] = f"{type(e).__name__}: {e}"[:500]

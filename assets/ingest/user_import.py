@@ -24,7 +24,8 @@ import csv
 import gzip
 import json
 import re
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from typing import IO, Any
 
@@ -391,10 +392,13 @@ class _JsonlGzOut:
 
 
 def load_dump(store: ObjectStore, key: str, name: str, out_root: str, quarantine_key: str, fetched_at: str,
-              part_rows: int = 500_000) -> dict[str, Any]:
+              part_rows: int = 500_000, log: Callable[[str], None] = print,
+              every_s: float = 10.0) -> dict[str, Any]:
     """Stream the dump at ``key`` into ``out_root`` + ``part-NNNNN.jsonl.gz`` (records) and
     ``quarantine_key`` (rejects, each with ``source_file``). Returns {"files": names under
-    out_root, "rows", "rejected_by_reason"}. On an exception nothing partial is published."""
+    out_root, "rows", "rejected_by_reason"}. On an exception nothing partial is published.
+    Logs progress (rows so far, rows/s) every ``every_s`` seconds."""
+    started = last = time.monotonic()
     files: list[str] = []
     rejected: dict[str, int] = {}
     rows = 0
@@ -411,6 +415,10 @@ def load_dump(store: ObjectStore, key: str, name: str, out_root: str, quarantine
                         out = _JsonlGzOut(store, out_root + files[-1])
                     out.write(record)
                     rows += 1
+                    if not rows % 10_000 and (now := time.monotonic()) - last >= every_s:
+                        last = now
+                        log(f"{key}: {rows:,} rows imported so far ({rows / (now - started):,.0f}/s), "
+                            f"{sum(rejected.values()):,} rejected")
                 else:
                     if quarantine is None:
                         quarantine = _JsonlGzOut(store, quarantine_key)
