@@ -181,3 +181,16 @@ def test_too_many_failed_ids_are_not_published(local_store):
     records = read_range(local_store, key)
     assert sorted(r["id"] for r in records) == list(range(1, 301))
     assert not any(r["status"] == "failed" for r in records)
+
+
+def test_an_api_that_answers_only_failures_stops_naming_the_base_url(local_store):
+    """Every request answered 5xx from the start (a wrong URL, a broken deployment)."""
+    key = user_range_key(1, 1000)
+    with running_simulator(seed=SEED, users=USERS, rate_5xx=1.0) as url:
+        t0 = time.monotonic()
+        result = _crawl(key, local_store, url)
+        assert not result.success and time.monotonic() - t0 < 10
+    message, meta = _failure(result)
+    assert "OFFBEAT_API_BASE_URL" in message and "in a row" in message
+    assert set(meta["errors_by_kind"]) <= {"HTTP 500", "HTTP 502", "HTTP 503", "HTTP 504"}
+    assert meta["requests"] < 200 and published_partition(local_store, "users", key) is None
