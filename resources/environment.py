@@ -8,6 +8,7 @@ are passed as ``dg.EnvVar`` so Dagster resolves them at run time and never displ
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -49,6 +50,24 @@ def float_setting(environ: Mapping[str, str], name: str, default: float, minimum
     if not value >= minimum or value == float("inf"):  # also rejects nan
         raise SettingError(f"{name}={raw} must be a finite number >= {minimum} (default {default})")
     return value
+
+
+def spark_conf_setting(environ: Mapping[str, str], name: str = "OFFBEAT_SPARK_CONF") -> dict[str, str]:
+    """Extra ``spark.*`` settings as a JSON object of strings, e.g. the s3a settings of a
+    cluster: ``{"spark.hadoop.fs.s3a.endpoint": "http://minio:9000"}``."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        conf = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise SettingError(f"{name} is not valid JSON ({e.msg} at char {e.pos})") from None
+    if not isinstance(conf, dict) or not all(
+        isinstance(k, str) and k.startswith("spark.") and isinstance(v, str | int | float | bool)
+        for k, v in conf.items()
+    ):
+        raise SettingError(f'{name} must be a JSON object of spark.* keys to values, e.g. {{"spark.x": "1"}}')
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
 
 
 def data_dir(environ: Mapping[str, str]) -> str:
@@ -93,7 +112,11 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             master=environ.get("SPARK_MASTER", "local[*]"),
             shuffle_partitions=int_setting(environ, "OFFBEAT_SHUFFLE_PARTITIONS", 8),
             driver_memory=environ.get("OFFBEAT_SPARK_DRIVER_MEMORY", "4g"),
-            checkpoint_dir=os.path.join(base, "spark-checkpoints"),
+            executor_memory=environ.get("OFFBEAT_SPARK_EXECUTOR_MEMORY", "2g"),
+            # On a cluster: storage every executor reaches (s3a://..., hdfs://...).
+            checkpoint_dir=environ.get("OFFBEAT_SPARK_CHECKPOINT_DIR")
+            or os.path.join(base, "spark-checkpoints"),
+            extra_conf=spark_conf_setting(environ),
         ),
         "platform_api": PlatformAPI(
             base_url=environ.get("OFFBEAT_API_BASE_URL", "http://127.0.0.1:8765"),

@@ -32,7 +32,8 @@ class SparkResource(dg.ConfigurableResource):
     executor_memory: str = "2g"
     checkpoint_dir: str = Field(
         default="data/spark-checkpoints",
-        description="Where iterative algorithms (connected components) checkpoint lineage.",
+        description="Where iterative algorithms (connected components) checkpoint lineage; "
+        "a local directory, or s3a://... / hdfs://... that every executor of a cluster reaches.",
     )
     extra_conf: dict[str, str] = Field(
         default_factory=dict, description="Any other spark.* settings, passed through."
@@ -87,8 +88,11 @@ class SparkResource(dg.ConfigurableResource):
                     # Python workers must import pandas/pyarrow: this interpreter, set on
                     # our context only (the process environment is left alone).
                     sc.pythonExec = sys.executable
-                os.makedirs(self.checkpoint_dir, exist_ok=True)
-                sc.setCheckpointDir(os.path.abspath(self.checkpoint_dir))
+                if "://" in self.checkpoint_dir:  # s3a://, hdfs://: Spark creates it
+                    sc.setCheckpointDir(self.checkpoint_dir)
+                else:
+                    os.makedirs(self.checkpoint_dir, exist_ok=True)
+                    sc.setCheckpointDir(os.path.abspath(self.checkpoint_dir))
                 self._session, self._owns_session = session, True
         return self._session
 

@@ -136,3 +136,18 @@ def test_numeric_settings_are_read():
                            "OFFBEAT_CRAWL_RATE_LIMIT_RPS": "2.5"})
     assert res["spark"].shuffle_partitions == 3
     assert res["platform_api"].concurrency == 5 and res["platform_api"].rate_limit_rps == 2.5
+
+
+def test_spark_cluster_settings_are_read_and_malformed_ones_named():
+    res = build_resources({
+        "OFFBEAT_SPARK_CONF": '{"spark.hadoop.fs.s3a.path.style.access": true, "spark.executor.cores": 2}',
+        "OFFBEAT_SPARK_CHECKPOINT_DIR": "s3a://bucket/checkpoints",
+        "OFFBEAT_SPARK_EXECUTOR_MEMORY": "3g",
+    })
+    spark = res["spark"]
+    assert spark.conf()["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert spark.conf()["spark.executor.cores"] == "2" and spark.conf()["spark.executor.memory"] == "3g"
+    assert spark.checkpoint_dir == "s3a://bucket/checkpoints"
+    for bad in ("{not json", '["spark.x"]', '{"fs.s3a.endpoint": "x"}', '{"spark.x": {"nested": 1}}'):
+        with pytest.raises(SettingError, match="OFFBEAT_SPARK_CONF"):
+            build_resources({"OFFBEAT_SPARK_CONF": bad})
