@@ -21,8 +21,9 @@ from assets.reports.catalog_report import render_catalog_report
 from assets.reports.network_report import render_network_report
 from assets.reports.overview_report import render_overview_report
 from assets.reports.publish import publish
-from assets.reports.spam_report import render_spam_report
+from assets.reports.spam_report import render_spam_report, table_from_markdown
 from resources.catalog_rules import CatalogRulesResource
+from resources.model_store import ModelStore
 from resources.object_store import ObjectStore
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
@@ -30,6 +31,7 @@ from resources.warehouse import Warehouse
 OWNERS = ["team:trust-and-safety"]
 MAX_LISTED_SPAM = 50_000  # the HTML lists the most confident spam users; counts cover everyone
 MAX_LISTED_BOTS = 50_000
+MAX_DRAWN_TRACKS = 12
 KINDS = {"html", "pandas"}
 
 
@@ -98,10 +100,11 @@ def catalog_fraud_report(context: dg.AssetExecutionContext, spark: SparkResource
     )
 
 
-# The tables of population_overview, by the report section they feed.
+# The tables of population_overview (assets/users/overview.py), by the report section they feed.
 OVERVIEW_TABLES = {
     "plans": "population_plans", "track_buckets": "population_track_buckets",
-    "engagement": "population_engagement", "follow": "population_follow", "domains": "population_domains",
+    "engagement": "population_engagement", "follow": "population_following_vs_followers",
+    "domains": "population_top_domains",
 }
 
 
@@ -141,20 +144,29 @@ def spam_report(context: dg.AssetExecutionContext, spark: SparkResource, warehou
         scores = spam.orderBy(F.desc("spam_probability"), "user_id").limit(MAX_LISTED_SPAM).toPandas()
     else:
         missing.append("spam_scores")
-    clusters = _read(session, warehouse, "user_cluster_summary", missing)
-    elbow = _read(session, warehouse, "user_cluster_elbow", missing)
-    confusion = _read(session, warehouse, "spam_model_confusion", missing)
-    model_meta = _latest_metadata(context, "spam_model")
+    clusters = _read(session, warehouse, "cluster_summary", missing)
     cluster_meta = _latest_metadata(context, "user_clusters")
-    metrics = {k: v for k, v in model_meta.items() if not k.startswith("dagster/") and k != "preview"}
-    chosen_k = cluster_meta.get("chosen_k", cluster_meta.get("k"))
+    elbow = table_from_markdown(cluster_meta.get("elbow"))  # user_clusters keeps the curve in its metadata
+    chosen_k = cluster_meta.get("k")
+    models = ModelStore(object_store, "spam_model")
+    versions = models.versions()
+    promoted = models.promoted_version()
+    version = promoted or (versions[-1] if versions else None)
+    metrics: dict = {}
+    if version is None:
+        missing.append("spam_model (no saved version)")
+    else:
+        metrics = {"model_version": version, "promoted": version == promoted, **models.load(version).metrics}
+        if versions and versions[-1] != version:
+            metrics["latest_trained_version_not_promoted"] = versions[-1]
     previous = None
     key = "reports/spam/summary.json"
     if object_store.exists(key):
         previous = json.loads(object_store.get_bytes(key))
     report = render_spam_report(
-        elbow=elbow if elbow is not None else pd.DataFrame(columns=["k", "inertia"]), chosen_k=chosen_k,
-        clusters=clusters if clusters is not None else pd.DataFrame(), confusion=confusion, metrics=metrics,
+        elbow=elbow if {"k", "inertia"} <= set(elbow.columns) else pd.DataFrame(columns=["k", "inertia"]),
+        chosen_k=chosen_k, clusters=clusters if clusters is not None else pd.DataFrame(), confusion=None,
+        metrics=metrics,
         scores=scores if scores is not None else pd.DataFrame(
             columns=["user_id", "spam_probability", "predicted_class", "spam_type", "reasons"]),
         previous=previous, class_counts=class_counts, type_counts=type_counts, histogram=histogram)
@@ -184,19 +196,19 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
         tables["follow_bots"] = flagged.unionByName(rest).toPandas()
     else:
         missing.append("follow_bots")
-    timelines = None
-    if warehouse.exists(session, "repost_timelines"):
-        tl = warehouse.read(session, "repost_timelines")
-        if "track_id" in tl.columns:  # only the busiest tracks are drawn; keep the table small
-            count = next((c for c in ("reposts", "count", "n") if c in tl.columns), None)
-            if count:
-                top = tl.groupBy("track_id").agg(F.sum(count).alias("_n")).orderBy(F.desc("_n")).limit(12)
-                tl = tl.join(top.select("track_id"), "track_id")
-        timelines = tl.limit(200_000).toPandas()
+    timelines = spikes = None
+    if warehouse.exists(session, "repost_hourly"):  # written by the repost_timelines asset
+        hourly = warehouse.read(session, "repost_hourly")
+        top = (hourly.groupBy("track_id").agg(F.sum("reposts").alias("_n")).orderBy(F.desc("_n"), "track_id")
+               .limit(MAX_DRAWN_TRACKS).select("track_id"))
+        timelines = hourly.join(top, "track_id").toPandas()
+        if warehouse.exists(session, "repost_spikes"):
+            spk = warehouse.read(session, "repost_spikes").join(top, "track_id")
+            spikes = spk.select("track_id", "user_id", "reposted_at_ms", "precedes_spike").toPandas()
     else:
         missing.append("repost_timelines")
     report = render_network_report(metrics=tables["network_metrics"], bots=tables["follow_bots"],
                                    clean=tables["clean_counts"], timelines=timelines,
-                                   mavens=tables["maven_candidates"], figures=figures)
+                                   mavens=tables["maven_candidates"], spikes=spikes, figures=figures)
     meta = publish(object_store, "network", report)
     return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing)})

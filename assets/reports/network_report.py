@@ -7,9 +7,12 @@ follows the tables as they are written):
   a ``z`` prefix/suffix, e.g. ``z_021D``);
 * ``bots``: follow_bots(user_id, suspicion, flagged, detectors, evidence);
 * ``clean``: clean_counts: raw and clean follower/repost counts per artist (and track);
-* ``timelines``: repost_timelines: per track, reposts per time bucket, with a spike flag
-  when the table has one;
-* ``mavens``: maven_candidates: users, the tracks whose spikes they preceded, a score.
+* ``timelines``: per track, reposts per hour (network's ``repost_hourly``: artist_id,
+  track_id, hour, reposts; a ``spike`` flag is drawn when present);
+* ``spikes``: network's ``repost_spikes`` (track_id, user_id, reposted_at_ms,
+  precedes_spike) for the drawn tracks;
+* ``mavens``: maven_candidates (artist_id, user_id, tracks_preceding_spike, p_value,
+  significance, rank, evidence, ...).
 """
 
 from __future__ import annotations
@@ -134,34 +137,50 @@ def clean_chart(clean: pd.DataFrame) -> bytes | None:
     return fig_png(fig)
 
 
-def timeline_chart(timelines: pd.DataFrame, mavens: pd.DataFrame | None) -> bytes | None:
-    """Reposts over time for the tracks with the most reposts; spikes marked (when the table
-    flags them), and the reposts of maven candidates drawn as triangles."""
+def _hour(ms: pd.Series) -> pd.Series:
+    return pd.to_datetime((ms.astype("int64") // 3_600_000) * 3_600_000, unit="ms", utc=True)
+
+
+def timeline_chart(timelines: pd.DataFrame, mavens: pd.DataFrame | None, spikes: pd.DataFrame | None = None
+                   ) -> bytes | None:
+    """Hourly reposts of the busiest tracks. Red circles: hours with a repost that precedes
+    a spike (``spikes.precedes_spike``, or a ``spike`` flag on the series); triangles: hours
+    in which a maven candidate reposted the track."""
     plt = pyplot()
     track = _id_col(timelines, "track_id")
     time = next((c for c in timelines.columns if pd.api.types.is_datetime64_any_dtype(timelines[c])), None) or \
-        _id_col(timelines, "bucket_start", "window_start", "time", "ts", "reposted_at", "hour", "day")
+        _id_col(timelines, "hour", "bucket_start", "window_start", "time", "ts", "day")
     count = _id_col(timelines, "reposts", "count", "n")
     if not (track and time and count):
         return None
     spike = _id_col(timelines, "spike", "is_spike")
     top = timelines.groupby(track)[count].sum().sort_values(ascending=False).head(MAX_TIMELINES).index
+    maven_users = set(mavens["user_id"].astype(str)) if mavens is not None and "user_id" in mavens.columns else set()
+    marks = pd.DataFrame(columns=["track_id", "hour", "kind"])
+    if spikes is not None and len(spikes) and "reposted_at_ms" in spikes.columns:
+        sp = spikes.assign(hour=_hour(spikes["reposted_at_ms"]))
+        parts = [sp.loc[sp["precedes_spike"].astype(bool), ["track_id", "hour"]].assign(kind="spike")]
+        if maven_users:
+            parts.append(sp.loc[sp["user_id"].astype(str).isin(maven_users), ["track_id", "hour"]].assign(kind="maven"))
+        marks = pd.concat(parts, ignore_index=True).drop_duplicates()
     fig, ax = plt.subplots(figsize=(9, 3.5))
-    maven_users = set()
-    if mavens is not None and len(mavens) and "user_id" in mavens.columns:
-        maven_users = set(mavens["user_id"].astype(str))
     for t in top:
         d = timelines[timelines[track] == t].sort_values(time)
         x = pd.to_datetime(d[time], utc=True) if not pd.api.types.is_numeric_dtype(d[time]) else d[time]
-        line, = ax.plot(x, d[count], lw=1, label=str(t))
+        y = d[count].to_numpy()
+        line, = ax.plot(x, y, lw=1, label=str(t))
+        series = pd.Series(y, index=x.to_numpy())
         if spike:
-            s = d[spike].astype(bool)
-            ax.plot(x[s], d[count][s], "o", ms=6, mfc="none", mec="#c33", mew=1.5)
-        if maven_users and "user_id" in d.columns:
-            m = d["user_id"].astype(str).isin(maven_users)
-            ax.plot(x[m], d[count][m], "^", color=line.get_color(), ms=7)
-    ax.set_ylabel(count)
-    ax.set_title("Repost timelines (red circles: spikes; triangles: maven candidates' reposts)", fontsize=9)
+            s = d[spike].astype(bool).to_numpy()
+            ax.plot(x[s], y[s], "o", ms=6, mfc="none", mec="#c33", mew=1.5)
+        for kind, style in (("spike", dict(marker="o", ms=7, mfc="none", mec="#c33", mew=1.5)),
+                            ("maven", dict(marker="^", ms=7, color=line.get_color()))):
+            hours = marks.loc[(marks["kind"] == kind) & (marks["track_id"].astype(str) == str(t)), "hour"]
+            hours = [h for h in pd.to_datetime(hours, utc=True) if h in series.index]
+            if hours:
+                ax.plot(hours, [series[h] for h in hours], linestyle="none", **style)
+    ax.set_ylabel(f"{count} per hour" if time == "hour" else count)
+    ax.set_title("Repost timelines (red circles: spikes start; triangles: maven candidates' reposts)", fontsize=9)
     ax.legend(fontsize=6, ncol=3, title="track", title_fontsize=7)
     ax.tick_params(axis="x", rotation=25, labelsize=7)
     return fig_png(fig)
@@ -169,7 +188,9 @@ def timeline_chart(timelines: pd.DataFrame, mavens: pd.DataFrame | None) -> byte
 
 def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | None, clean: pd.DataFrame | None,
                           timelines: pd.DataFrame | None, mavens: pd.DataFrame | None,
-                          figures: dict | None = None) -> Report:
+                          spikes: pd.DataFrame | None = None, figures: dict | None = None) -> Report:
+    """``timelines``: reposts per track and hour (repost_hourly); ``spikes``: reposts with
+    ``precedes_spike`` (repost_spikes) of the same tracks, to mark spikes and mavens."""
     inputs = {"network_metrics": metrics, "follow_bots": bots, "clean_counts": clean,
               "repost_timelines": timelines, "maven_candidates": mavens}
     present = {k: plain(v) for k, v in inputs.items() if v is not None}
@@ -222,7 +243,7 @@ def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | 
         body.append(data_table(plain(clean), "clean-counts", empty="No counts."))
     if timelines is not None:
         body.append("<h2>Repost timelines</h2>")
-        png = timeline_chart(timelines, mavens) if len(timelines) else None
+        png = timeline_chart(timelines, mavens, spikes) if len(timelines) else None
         if png:
             files["timelines.png"] = png
             body.append(png_tag(png, "repost timelines"))

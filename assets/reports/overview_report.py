@@ -4,11 +4,14 @@ Inputs are helper tables of ``population_overview`` (each optional; a missing on
 in the report, not silently left out). Column names are matched loosely so the report
 follows the table contract as it is written:
 
-* ``plans``: a plan/subscription column, ``users``, optional ``share``;
+Helper "users" writes them as ``population_<name>`` (assets/users/overview.py).
+
+* ``plans``: a plan/subscription column, ``users``, optional ``share``/``share_pct``;
 * ``track_buckets``: a bucket column (in display order), ``users``, optional ``share``;
 * ``engagement``: one row per measure (likes, reposts, ...), its figures as columns;
-* ``follow``: ``followers``, ``followings`` per point (a sample of users or bins), optional
-  ``users`` (how many users a point stands for) and a class/cluster column for colour;
+* ``follow``: ``followers``, ``followings`` per point (numbers: a sample of users; bucket
+  labels such as "11-100": a 2-D histogram, drawn as a heatmap), optional ``users`` (how
+  many users a point or cell stands for) and a class/cluster column for colour;
 * ``domains``: ``domain``, ``users``, ``is_shortener`` (top 25 linked domains).
 """
 
@@ -59,7 +62,9 @@ def _share_bars(df: pd.DataFrame, label: str, title: str, log: bool = False) -> 
     plt = pyplot()
     users = _col(df, "users", "count", "n", numeric=True)
     share = _col(df, "share", "percent", "fraction", numeric=True)
-    values = df[share] if share else df[users] / df[users].sum()
+    values = df[users] / df[users].sum() if users else df[share]
+    if share and not users:
+        values = df[share] / 100 if ("pct" in share or "percent" in share) else df[share]
     fig, ax = plt.subplots(figsize=(6.5, 2.8))
     bars = ax.bar(df[label].astype(str), values * 100, color="#4a7ab5")
     for b, v, n in zip(bars, values, df[users] if users else [None] * len(df), strict=False):
@@ -73,10 +78,39 @@ def _share_bars(df: pd.DataFrame, label: str, title: str, log: bool = False) -> 
     return fig_png(fig)
 
 
+def _bucket_low(label: str) -> float:
+    """Lower bound of a bucket label ("0", "1-10", "1001+") for ordering; unknown last."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in str(label)).split()
+    return float(digits[0]) if digits else float("inf")
+
+
+def follow_heatmap(df: pd.DataFrame, fx: str, fy: str, users: str) -> bytes:
+    """Users per (followings bucket, followers bucket): the seed's scatter on log-spaced bins."""
+    plt = pyplot()
+    m = df.pivot_table(index=fy, columns=fx, values=users, aggfunc="sum", fill_value=0)
+    m = m.reindex(index=sorted(m.index, key=_bucket_low), columns=sorted(m.columns, key=_bucket_low), fill_value=0)
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    ax.imshow(np.log10(m.values.astype(float) + 1), cmap="Blues", origin="lower")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if m.values[i, j]:
+                ax.text(j, i, f"{int(m.values[i, j]):,}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns])
+    ax.set_yticks(range(m.shape[0]), [str(c) for c in m.index])
+    ax.set_xlabel("followings (log-spaced buckets)")
+    ax.set_ylabel("followers (log-spaced buckets)")
+    ax.set_title("Following vs. followers: users per cell (colour: log scale)")
+    return fig_png(fig)
+
+
 def follow_scatter(df: pd.DataFrame) -> bytes:
-    """Following vs followers on log axes (value + 1, so zero counts show)."""
+    """Following vs followers on log axes (value + 1, so zero counts show); bucketed input
+    (bucket labels instead of numbers) is drawn as a heatmap over the buckets."""
     plt = pyplot()
     fx, fy = _col(df, "followings", "following", numeric=True), _col(df, "followers", numeric=True)
+    if fx is None or fy is None:
+        bx, by = _col(df, "followings", "following"), _col(df, "followers")
+        return follow_heatmap(df, bx, by, _col(df, "users", "count", numeric=True))
     weight = _col(df, "users", "count", numeric=True)
     klass = _col(df, "predicted_class", "class", "cluster", "name", numeric=False)
     fig, ax = plt.subplots(figsize=(6.5, 5))
@@ -139,9 +173,10 @@ def render_overview_report(tables: dict[str, pd.DataFrame], figures: dict | None
         body.append("<h2>Engagement</h2>")
         label = _label_col(eng, "measure", "metric", "activity")
         share = _col(eng, "share_with_any", "share", numeric=True)
-        if len(eng) and share:
-            files["engagement.png"] = _share_bars(eng.rename(columns={share: "share"}), label,
-                                                  "Share of users with any", log=False)
+        if len(eng) and (share or _col(eng, "users", numeric=True)):
+            title = ("Share of users with any" if share == "share_with_any"
+                     else "Users by activity (likes + reposts + playlists + comments + playlist likes)")
+            files["engagement.png"] = _share_bars(eng, label, title, log=share != "share_with_any")
             body.append(png_tag(files["engagement.png"], "engagement"))
         body.append(table(plain(eng), empty="No rows."))
     section("Following vs. followers", "follow", follow_scatter,

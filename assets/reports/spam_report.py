@@ -100,6 +100,24 @@ def probability_chart(hist: pd.DataFrame, bins: int = 40) -> bytes:
     return fig_png(fig)
 
 
+def table_from_markdown(md: str | None) -> pd.DataFrame:
+    """A pipe table (as ``DataFrame.to_markdown`` writes it, e.g. in asset metadata) back to
+    a DataFrame; numbers parsed where every cell of a column is numeric."""
+    if not md:
+        return pd.DataFrame()
+    lines = [ln.strip() for ln in md.strip().splitlines() if ln.strip().startswith("|")]
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+    rows = [r for r in rows if not all(set(c) <= set(":- ") for c in r)]
+    if not rows:
+        return pd.DataFrame()
+    df = pd.DataFrame(rows[1:], columns=rows[0])
+    for c in df.columns:
+        num = pd.to_numeric(df[c], errors="coerce")
+        if num.notna().all():
+            df[c] = num
+    return df
+
+
 def flat_metrics(metrics: dict) -> dict:
     """The model's metrics as flat figures: per-class precision/recall/f1 become
     ``spam_precision`` etc.; the confusion matrix, reliability table and other nested values

@@ -49,23 +49,24 @@ def catalog_tables(flagged_labels: int = 12, seed: int = 0) -> dict:
 
 
 def overview_tables(seed: int = 0) -> dict:
+    """The population_* tables as assets/users/overview.py writes them."""
+    buckets = ["0", "1-10", "11-100", "101-1000", "1001+"]
     rng = np.random.default_rng(seed)
-    n = 400
-    followers = rng.integers(0, 5000, n)
-    followings = rng.integers(0, 2000, n)
-    followings[:40] = rng.integers(250, 350, 40)  # the seed's spam band: follow hundreds, no followers
-    followers[:40] = 0
+    cells = [(fo, fr, int(rng.integers(1, 500))) for fo in buckets for fr in buckets]
+    cells.append(("101-1000", "0", 900))  # the seed's spam band: follow hundreds, no followers
+    follow = pd.DataFrame(cells, columns=["followings", "followers", "users"])
+    follow["share_pct"] = (follow["users"] * 100 / follow["users"].sum()).round(4)
     return {
-        "plans": pd.DataFrame({"plan": ["Free", "Pro Plus", "Pro"], "users": [9980, 14, 6],
-                               "share": [0.998, 0.0014, 0.0006]}),
-        "track_buckets": pd.DataFrame({"bucket": ["0", "1-10", "11-100", "101+"], "users": [9280, 600, 115, 5]}),
-        "engagement": pd.DataFrame({"measure": ["likes", "reposts", "comments"], "users_with_any": [4000, 900, 300],
-                                    "share_with_any": [0.4, 0.09, 0.03], "mean": [12.5, 0.8, 0.2]}),
-        "follow": pd.DataFrame({"followers": followers, "followings": followings,
-                                "predicted_class": ["spam"] * 40 + ["fans"] * (n - 40)}),
+        "plans": pd.DataFrame({"plan": ["free", "pro-unlimited", "pro"], "users": [9980, 14, 6],
+                               "share_pct": [99.8, 0.14, 0.06]}),
+        "track_buckets": pd.DataFrame({"tracks": ["0", "1-10", "11-100", "101-500"], "users": [9280, 600, 115, 5],
+                                       "share_pct": [92.8, 6.0, 1.15, 0.05]}),
+        "engagement": pd.DataFrame({"activity": buckets, "users": [5000, 3000, 1500, 450, 50],
+                                    "share_pct": [50.0, 30.0, 15.0, 4.5, 0.5]}),
+        "follow": follow,
         "domains": pd.DataFrame({"domain": ["bit.ly", "youtube.com", "goo.gl", "facebook.com", "音乐.cn"],
                                  "users": [300, 250, 120, 90, 10],
-                                 "is_shortener": [True, False, True, False, False]}),
+                                 "shortener": [True, False, True, False, False]}),
     }
 
 
@@ -108,16 +109,30 @@ def network_inputs(seed: int = 0) -> dict:
     bots["detectors"] = [["multi_follow", "fraudar"] if f else [] for f in bots["flagged"]]
     bots["evidence"] = [f"follows artist 101 5 times; dense block with 30 others ({HAN_TITLE})" if f else ""
                         for f in bots["flagged"]]
-    clean = pd.DataFrame({"artist_id": artists, "raw_followers": [500, 800, 120], "clean_followers": [430, 790, 118],
-                          "raw_reposts": [90, 40, 10], "clean_reposts": [60, 39, 10]})
+    clean = pd.DataFrame({
+        "level": ["artist"] * 3 + ["track"] * 2, "artist_id": artists + [101, 101], "track_id": [None] * 3 + [11, 12],
+        "raw_follows": [520, 800, 120, None, None], "raw_followers": [500, 800, 120, None, None],
+        "flagged_followers": [70, 10, 2, None, None], "clean_followers": [430, 790, 118, None, None],
+        "raw_reposts": [None] * 3 + [60, 30], "flagged_reposters": [None] * 3 + [20, 10],
+        "clean_reposts": [None] * 3 + [40, 20]})
     t0 = pd.Timestamp("2024-01-01", tz="UTC")
-    rows = []
+    hourly, spikes = [], []
     for track in (11, 12):
         for h in range(48):
             n = int(rng.poisson(2)) + (30 if h == 20 else 0)
-            rows.append({"track_id": track, "artist_id": 101, "bucket_start": t0 + pd.Timedelta(hours=h),
-                         "reposts": n, "spike": h == 20})
-    timelines = pd.DataFrame(rows)
-    mavens = pd.DataFrame({"user_id": [7, 9], "artist_id": [101, 101], "tracks_preceding_spikes": [3, 2],
-                           "score": [4.2, 2.1], "p_value": [0.001, 0.04]})
-    return {"metrics": metrics, "bots": bots, "clean": clean, "timelines": timelines, "mavens": mavens}
+            if n:
+                hourly.append({"artist_id": 101, "track_id": track, "hour": t0 + pd.Timedelta(hours=h), "reposts": n})
+            for k in range(n):
+                ms = int((t0 + pd.Timedelta(hours=h, minutes=k)).timestamp() * 1000)
+                spikes.append({"artist_id": 101, "track_id": track, "user_id": 7 if (h == 19 and k == 0) else 1000 + k,
+                               "reposted_at_ms": ms, "precedes_spike": h == 19 and k == 0})
+        spikes.append({"artist_id": 101, "track_id": track, "user_id": 7,
+                       "reposted_at_ms": int((t0 + pd.Timedelta(hours=19, minutes=59)).timestamp() * 1000),
+                       "precedes_spike": True})
+    mavens = pd.DataFrame({"artist_id": [101, 101], "user_id": [7, 9], "tracks_reposted": [2, 3],
+                           "tracks_preceding_spike": [2, 2], "expected_preceding": [0.1, 0.4],
+                           "p_value": [0.001, 0.04], "significance": [4.2, 2.1], "rank": [1, 2],
+                           "evidence": ["repost preceded a spike on 2 of 2 tracks", "2 of 3 tracks"],
+                           "flagged_bot": [False, False]})
+    return {"metrics": metrics, "bots": bots, "clean": clean, "timelines": pd.DataFrame(hourly),
+            "spikes": pd.DataFrame(spikes), "mavens": mavens}

@@ -20,6 +20,7 @@ import pytest
 
 from assets.reports import assets as report_assets
 from resources.catalog_rules import CatalogRulesResource
+from resources.model_store import ModelStore
 from resources.object_store import LocalObjectStore
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
@@ -114,10 +115,17 @@ def test_network_spam_overview_reports_from_warehouse_tables(env, spark):
     _write(spark, wh, "follow_bots", bots)
     _write(spark, wh, "network_metrics", net["metrics"])
     _write(spark, wh, "clean_counts", net["clean"])
-    _write(spark, wh, "repost_timelines", net["timelines"])
+    _write(spark, wh, "repost_hourly", net["timelines"])
+    _write(spark, wh, "repost_spikes", net["spikes"])
     _write(spark, wh, "maven_candidates", net["mavens"])
     spam = synthetic.spam_inputs()
     _write(spark, wh, "spam_scores", spam["scores"])
+    models = ModelStore(store, "spam_model")
+    version = models.save(b"model bytes", {"features": ["followers"]}, {
+        "accuracy": 0.97, "spam_roc_auc": 0.99,
+        "per_class": {"spam": {"precision": 0.98, "recall": 0.93, "f1": 0.95, "support": 100}},
+        "confusion_matrix": {"labels": ["fans", "spam"], "rows_true_cols_predicted": [[90, 3], [7, 93]]}})
+    models.promote(version, reason="test")
     for key, table in report_assets.OVERVIEW_TABLES.items():
         _write(spark, wh, table, synthetic.overview_tables()[key])
     second = dg.materialize(assets, resources=resources, instance=instance)
@@ -129,6 +137,9 @@ def test_network_spam_overview_reports_from_warehouse_tables(env, spark):
     assert "Motif profiles" in _path(meta["network_report"]).read_text()
     n_spam = int((spam["scores"]["predicted_class"] == "spam").sum())
     assert meta["spam_report"]["spam_users"].value == n_spam
+    assert meta["spam_report"]["model_version"].value == version
+    assert meta["spam_report"]["spam_precision"].value == 0.98
+    assert store.exists("reports/spam/confusion.png")
     assert meta["spam_report"]["drift_against"].value == "previous run"  # the first run's summary.json
     assert "Drift against the last run" in _path(meta["spam_report"]).read_text()
     assert meta["platform_overview_report"]["missing_inputs"].value == []

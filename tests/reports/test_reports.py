@@ -202,3 +202,14 @@ def test_spam_metrics_in_the_models_format():
     html = report.html.decode()
     cm = html.split("actual \\ predicted", 1)[1].split("</table>", 1)[0]
     assert [int(x) for x in re.findall(r"<td class='num'>(\d+)</td>", cm)] == [90, 3, 7, 93]
+
+
+def test_overview_follow_plot_from_buckets_or_points():
+    tables = synthetic.overview_tables()
+    report = render_overview_report(tables)
+    assert {"plans.png", "track_buckets.png", "engagement.png", "follow.png", "domains.png"} <= set(report.files)
+    plans = pd.read_csv(io.BytesIO(report.files["plans.csv"]))
+    assert plans["users"].sum() == 10_000
+    points = pd.DataFrame({"followers": [0, 5, 1000], "followings": [300, 20, 10], "predicted_class": ["spam", "fans", "fans"]})
+    scatter = render_overview_report({"follow": points})
+    assert "follow.png" in scatter.files and "Not available yet: plans" in scatter.html.decode()
