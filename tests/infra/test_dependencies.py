@@ -28,7 +28,7 @@ USED_WITHOUT_IMPORT = {
     "dagster-webserver": ("Makefile", "dagster dev"),  # the UI behind `dagster dev`
     "tabulate": ("assets/catalog/assets.py", "to_markdown("),  # pandas' to_markdown
     # classes the production instance config names (loaded by Dagster from dagster.yaml)
-    "dagster-postgres": ("infra/dagster/production/dagster.yaml", "module: dagster_postgres"),
+    "dagster-postgres": ("infra/dagster/production/dagster.yaml", "storage:\n  postgres:"),
     "dagster-aws": ("infra/dagster/production/dagster.yaml", "module: dagster_aws"),
 }
 TEST_USED_WITHOUT_IMPORT = {
