@@ -37,10 +37,10 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## materialise the whole asset grap
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
 
-test: $(STAMP)  ## the whole test suite (what CI runs)
+test: $(STAMP)  ## the whole test suite (what CI runs), Spark standalone test included; writes nothing into the tree
 	$(PY) -m pytest
 
-test-standalone: $(STAMP)  ## the Spark standalone (master + worker on 127.0.0.1) integration test
+test-standalone: $(STAMP)  ## only the Spark standalone (master + worker on 127.0.0.1) test; `make test` runs it too
 	$(PY) -m pytest -m standalone tests/pipeline/test_spark_standalone.py
 
 bench: $(STAMP)  ## benchmarks beside their baselines; appends to bench/RESULTS.md
