@@ -172,6 +172,7 @@ def spam_report(context: dg.AssetExecutionContext, spark: SparkResource, warehou
         previous=previous, class_counts=class_counts, type_counts=type_counts, histogram=histogram)
     meta = publish(object_store, "spam", report)
     return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
+                                          "dagster/row_count": 0 if scores is None else len(scores),
                                           "drift_against": "previous run" if previous else "none (first run)"})
 
 
@@ -211,4 +212,5 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
                                    clean=tables["clean_counts"], timelines=timelines,
                                    mavens=tables["maven_candidates"], spikes=spikes, figures=figures)
     meta = publish(object_store, "network", report)
-    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing)})
+    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
+                                          "dagster/row_count": int(figures.get("flagged_bots", 0))})
