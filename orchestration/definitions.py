@@ -8,12 +8,13 @@ import dagster as dg
 
 from assets.catalog import assets as catalog_assets
 from assets.ingest import assets as ingest_assets
+from assets.network import assets as network_assets
 from assets.reports import assets as report_assets
 from assets.users import assets as users_assets
 from orchestration import jobs, schedules, sensors
 from resources.environment import build_resources
 
-ASSET_MODULES = [ingest_assets, catalog_assets, report_assets, users_assets]
+ASSET_MODULES = [ingest_assets, catalog_assets, report_assets, network_assets, users_assets]
 
 
 def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:

@@ -41,6 +41,19 @@ def bot_kinds(seed: int, users: int, first_id: int = 1) -> pd.Series:
     return g.set_index("user_id")["kind"]
 
 
+def visible_bots(seed: int, users: int, crawled_artists: list[int], first_id: int = 1) -> pd.DataFrame:
+    """Planted bots (group, kind, user_id) with at least one planted follow of a crawled
+    artist: the bots a crawl of ``crawled_artists`` can show at all."""
+    crawled = set(map(int, crawled_artists))
+    g = planted_groups(seed, users, first_id)
+    g = g[g["bot"]]
+    keep = []
+    for row in g.itertuples():
+        planted = graph.block_plan(seed, row.user_id // P.BLOCK).out.get(row.user_id, ())
+        keep.append(any(d in crawled for _, d in planted))
+    return g[keep].drop_duplicates("user_id")[["group", "kind", "user_id"]]
+
+
 def artists_in(seed: int, users: int, first_id: int = 1) -> list[int]:
     ids = np.arange(max(1, first_id), users + 1, dtype=np.int64)
     return ids[np.isin(P.class_codes(seed, ids), P.ARTIST_CODES)].tolist()

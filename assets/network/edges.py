@@ -1,18 +1,18 @@
 """The follow edge table: crawled follow graphs and landed edge lists as one directed table.
 
 ``follow_edges(follower_id, followee_id, followed_at, last_followed_at, artist_id,
-multiplicity, source)``: one row per (follower, followee).
+multiplicity, source)``: one row per (artist partition, follower, followee) for crawls, and
+per (landed file, follower, followee) for landed edge lists (``artist_id`` null).
 
-* A crawl lists an edge in the followers list of the followee and, when the follower was
-  expanded too, in the followings list of the follower; the same edge may also show up in
-  several artists' crawls. Those are sightings of one follow, so multiplicity is the
-  largest number of times the edge appears in any ONE list (a multi-follow bot appears
-  once per follow in the artist's followers list), never a sum over lists.
+* Within one artist's crawl an edge may be listed twice (in the followers list of the
+  followee and in the followings list of the follower); those are sightings of one
+  follow, so multiplicity is the largest number of times the edge appears in any ONE list
+  (a multi-follow bot appears once per follow in the artist's followers list), never a sum.
 * In a landed edge list a repeated row is a repeated follow: multiplicity counts rows.
 * ``followed_at`` is the earliest known follow time (null when no list gave one: a crawl
   with ``page_size`` above 1 only learns the time of each page's last item).
-* ``artist_id``: the smallest artist partition whose crawl saw the edge (null for edges
-  known only from landed lists); ``source``: ``crawl`` and/or ``landing:<file>``.
+* The same follow seen in several artists' crawls has one row per artist (each artist's
+  network is complete); the detectors use ``distinct_edges`` (one row per pair).
 
 Landed rows are validated; bad ones go to quarantine with a ``reason``.
 """
@@ -43,7 +43,7 @@ def read_crawled_edges(spark: SparkSession, paths: list[str]) -> DataFrame:
 
 
 def crawl_sightings(raw: DataFrame) -> DataFrame:
-    """Per (follower, followee): multiplicity (largest count in one list), times, artist."""
+    """Per (artist, follower, followee): multiplicity (largest count in one list) and times."""
     listing = F.when(F.col("seen_from") == "followings", F.col("src")).otherwise(F.col("dst"))
     per_list = (
         raw.where(F.col("src").isNotNull() & F.col("dst").isNotNull())
@@ -51,11 +51,10 @@ def crawl_sightings(raw: DataFrame) -> DataFrame:
         .groupBy("artist_id", "seen_from", "listing", "src", "dst")
         .agg(F.count("*").alias("n"), F.min("followed_at_ms").alias("t0"), F.max("followed_at_ms").alias("t1"))
     )
-    return per_list.groupBy(F.col("src").alias("follower_id"), F.col("dst").alias("followee_id")).agg(
+    return per_list.groupBy("artist_id", F.col("src").alias("follower_id"), F.col("dst").alias("followee_id")).agg(
         F.max("n").cast("int").alias("multiplicity"),
         F.min("t0").alias("t0"),
         F.max("t1").alias("t1"),
-        F.min("artist_id").alias("artist_id"),
         F.lit("crawl").alias("source"),
     )
 
@@ -110,13 +109,19 @@ def landed_sightings(good: DataFrame) -> DataFrame:
 
 def follow_edges(crawled: DataFrame, landed: DataFrame | None = None) -> DataFrame:
     """The edge table from crawl sightings (``crawl_sightings``) and landed sightings."""
-    parts = crawled.select("follower_id", "followee_id", "multiplicity", "t0", "t1", "artist_id", "source")
+    parts = crawled.select("artist_id", "follower_id", "followee_id", "multiplicity", "t0", "t1", "source")
     if landed is not None:
         parts = parts.unionByName(landed.select(*parts.columns))
-    return parts.groupBy("follower_id", "followee_id").agg(
-        F.max("multiplicity").alias("multiplicity"),
-        F.timestamp_millis(F.min("t0")).alias("followed_at"),
-        F.timestamp_millis(F.max("t1")).alias("last_followed_at"),
-        F.min("artist_id").alias("artist_id"),
-        F.array_join(F.array_sort(F.collect_set("source")), ",").alias("source"),
-    ).select(*OUT_COLUMNS)
+    return parts.select(
+        "follower_id", "followee_id",
+        F.timestamp_millis("t0").alias("followed_at"), F.timestamp_millis("t1").alias("last_followed_at"),
+        F.col("artist_id").cast("long").alias("artist_id"), F.col("multiplicity").cast("int").alias("multiplicity"),
+        "source",
+    )
+
+
+def distinct_edges(edges: DataFrame) -> DataFrame:
+    """One row per (follower, followee) over every source: largest multiplicity, earliest
+    time in epoch ms (``t_ms``): what the bot detectors read."""
+    return edges.groupBy("follower_id", "followee_id").agg(
+        F.max("multiplicity").alias("multiplicity"), F.min(F.unix_millis("followed_at")).alias("t_ms"))
