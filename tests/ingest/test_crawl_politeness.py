@@ -71,7 +71,7 @@ def test_token_bucket_holds_the_request_rate(api):
     rate = requests / elapsed
     # Bursts of at most 4 (a tenth of a second's worth), then 40/s.
     assert requests == 100 and elapsed >= (100 - 4) / 40
-    assert 25 <= rate <= 42, rate
+    assert 20 <= rate <= 42, rate  # never above the cap; not throttled far below it either
 
 
 def test_retry_after_is_honoured():
