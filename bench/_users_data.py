@@ -70,9 +70,16 @@ def truth(seed: int, n_ids: int):
 _POOL = 4096
 
 
+_POOLS: dict = {}
+
+
 def _pool(make, n: int, seed: int) -> list:
-    r = random.Random(seed)
-    return [make(r) for _ in range(n)]
+    """``n`` values of ``make(random.Random(seed))``, built once per (function, n, seed)."""
+    key = (getattr(make, "__name__", repr(make)), getattr(make, "__code__", None), n, seed)
+    if key not in _POOLS:
+        r = random.Random(seed)
+        _POOLS[key] = [make(r) for _ in range(n)]
+    return _POOLS[key]
 
 
 def _pick(pool: list, keys: np.ndarray, seed: int, salt: int) -> np.ndarray:
