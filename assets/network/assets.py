@@ -266,7 +266,7 @@ def maven_candidates(context: dg.AssetExecutionContext, config: MavenConfig, spa
     warehouse.write_table(spk, "repost_spikes")
     spk = warehouse.read(session, "repost_spikes")
     maven_schema = ("artist_id long, user_id long, tracks_reposted long, tracks_preceding_spike long, "
-                    "expected_preceding double, p_value double, significance double, rank long, evidence string")
+                    "expected_preceding double, count_p_value double, p_value double, significance double, rank long, evidence string")
 
     def per_artist_mavens(pdf: pd.DataFrame) -> pd.DataFrame:
         return find_mavens(pdf, min_tracks=min_tracks)[MAVEN_COLUMNS]

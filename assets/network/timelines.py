@@ -10,8 +10,9 @@
   ``min_tracks`` of the artist's tracks. Significance against randomly chosen reposters of
   the same tracks (a permutation test, computed exactly): on each track the user reposted,
   a uniformly random reposter of that track precedes a spike with probability ``f_track``
-  (the share of its reposters that do); the user's count is compared with the
-  Poisson-binomial distribution of those independent draws. Ranked per artist by p-value.
+  (the share of its reposters that do): the user's count against that Poisson-binomial
+  distribution (``count_p_value``, exact), and the summed spike strength against the same
+  draws (``p_value``, normal tail of the exact mean and variance), which ranks per artist.
 
 Pure pandas per artist (the asset fans artists out over Spark with ``applyInPandas``).
 """
@@ -26,7 +27,7 @@ from scipy.stats import norm, poisson
 
 HOUR_MS = 3_600_000
 MAVEN_COLUMNS = ["artist_id", "user_id", "tracks_reposted", "tracks_preceding_spike", "expected_preceding",
-                 "p_value", "significance", "rank", "evidence"]
+                 "count_p_value", "p_value", "significance", "rank", "evidence"]
 SPIKE_COLUMNS = ["artist_id", "track_id", "user_id", "reposted_at_ms", "after", "baseline", "precedes_spike",
                  "log10_p"]
 
@@ -82,6 +83,7 @@ def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) 
     (``min(cap, -log10 p)``, 0 when no spike follows). Null: the same sum for a random
     reposter of each of those tracks (the permutation distribution); its mean and variance
     are exact, the p-value is the normal upper tail (a z-score ranks the candidates).
+    ``count_p_value``: the exact permutation tail of the number of tracks alone.
     """
     if spk.empty:
         return pd.DataFrame(columns=MAVEN_COLUMNS)
@@ -96,6 +98,9 @@ def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) 
     out = g[g["tracks_preceding_spike"] >= min_tracks].copy()
     if out.empty:
         return pd.DataFrame(columns=MAVEN_COLUMNS)
+    f_of = s.groupby(["artist_id", "user_id"])["f"].apply(np.asarray)
+    out["count_p_value"] = [_poisson_binomial_sf(f_of.loc[(a, u)], int(k)) for a, u, k in
+                            zip(out["artist_id"], out["user_id"], out["tracks_preceding_spike"], strict=True)]
     z = (out["stat"] - out["mu"]) / np.sqrt(np.maximum(out["var"], 1e-12))
     out["significance"] = z
     out["p_value"] = norm.sf(z)
