@@ -239,7 +239,7 @@ def triangle_tricodes(
     code: np.ndarray,
     *,
     per_node: bool = False,
-    chunk: int = 1 << 19,
+    chunk: int = 1 << 17,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Count the triangles of a dyad graph by their 6-bit tricode.
 
