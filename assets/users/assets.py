@@ -88,9 +88,10 @@ def users(context: dg.AssetExecutionContext, spark: SparkResource, object_store:
                    for k in ks if k.endswith((".jsonl.gz", ".jsonl"))})
     context.log.info(f"{len(keys)} raw user files")
     with object_store.local_paths(keys) as paths:
-        raw = read_raw_records(session, paths)
+        raw = read_raw_records(session, paths).persist()  # parsed once: counted, then loaded
         by_status = status_counts(raw)
         warehouse.write_table(chain.load_users(session, raw), "users")
+        raw.unpersist()
     table = warehouse.read(session, "users")
     n = table.count()
     return dg.MaterializeResult(metadata={
@@ -107,7 +108,7 @@ FEATURE_CHECKS = "feature_ranges"
 
 def feature_violations(feats: DataFrame) -> dict[str, int]:
     """Rows breaking a feature's range (nulls included): counts >= 0, flags 0/1, shares 0..1."""
-    flags = ("url_provided", "url_shortener", "random_free_domain", "random_domain_name", "default_permalink",
+    flags = ("url_provided", "url_shortener", "random_free_domain", "random_domain_name", "abused_tld", "default_permalink",
              "permalink_unrelated")
     shares = ("stock_phrase_share", "username_digit_share")
     conds = {}

@@ -24,7 +24,7 @@ from assets.users.features import COUNT_LIKE
 # Spam indicators (higher = more spam-like) and legitimacy signals, for naming.
 SPAM_SIGNALS = ("description_profanities", "url_title_profanities", "url_shortener", "duplicate_urls",
                 "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
-                "default_permalink", "follow_ratio")
+                "abused_tld", "commercial_terms", "default_permalink", "follow_ratio")
 LEGIT_SIGNALS = ("followers", "tracks", "activity")
 BASE_NAMES = ("Superstars", "Regular Musicians", "Fans", "Spam")
 

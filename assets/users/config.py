@@ -18,6 +18,16 @@ SHORTENERS: tuple[str, ...] = (
 )
 # Domains whose registrations were given away for free (Freenom), long favoured by spam.
 FREE_TLDS: tuple[str, ...] = ("cf", "ga", "gq", "ml", "tk")
+# Cheap TLDs that lead public "most abused TLD" rankings (e.g. Spamhaus), besides the free ones.
+ABUSED_TLDS: tuple[str, ...] = ("buzz", "club", "icu", "online", "rest", "site", "top", "work", "xyz")
+# Commercial call-to-action and service words of self-promoting businesses (SEO accounts:
+# the seed found plumbers, attorneys, wedding photographers...). Matched as whole words.
+COMMERCIAL_TERMS: tuple[str, ...] = (
+    "agency", "attorney", "best price", "best prices", "bonus", "buy now", "call now", "call us", "casino",
+    "cheap", "company", "coupon", "dentist", "discount", "essay", "free quote", "insurance", "lawyer", "llc",
+    "loan", "loans", "locksmith", "ltd", "marketing", "order now", "pills", "plumber", "plumbing", "promo code",
+    "rental", "repair", "seo", "service", "services", "visit our website", "weight loss", "wholesale",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class UsersConfig:
 
     shorteners: tuple[str, ...] = SHORTENERS
     free_tlds: tuple[str, ...] = FREE_TLDS
+    abused_tlds: tuple[str, ...] = ABUSED_TLDS
+    commercial_terms: tuple[str, ...] = COMMERCIAL_TERMS
     # a sentence of at most this many words, seen in at least this many distinct
     # descriptions, is a stock phrase
     stock_phrase_max_words: int = 4

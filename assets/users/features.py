@@ -22,9 +22,9 @@ SEED_FEATURES = ("followers", "followings", "tracks", "url_provided", "descripti
                  "url_title_profanities", "duplicate_descriptions", "duplicate_urls", "activity",
                  "subscription", "url_shortener")
 EXTRA_FEATURES = ("account_age_days", "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
-                  "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")
+                  "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")
 FEATURES = SEED_FEATURES + EXTRA_FEATURES
-COUNT_LIKE = ("followers", "followings", "tracks", "description_profanities", "url_title_profanities",
+COUNT_LIKE = ("followers", "followings", "tracks", "description_profanities", "url_title_profanities", "commercial_terms",
               "duplicate_descriptions", "duplicate_urls", "activity", "account_age_days", "fake_batch_size",
               "follow_ratio")
 # Evidence kept beside the features (for reasons, the service and the overview).
@@ -39,7 +39,7 @@ ROW_SCHEMA = T.StructType(
     + [T.StructField(f, T.DoubleType(), False) for f in
        ("followers", "followings", "tracks", "url_provided", "description_profanities", "url_title_profanities",
         "activity", "subscription", "url_shortener", "account_age_days", "random_free_domain", "random_domain_name",
-        "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")]
+        "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")]
     + [T.StructField("description_key", T.StringType()),
        T.StructField("created_second", T.LongType()),
        T.StructField("created_at_iso", T.StringType()),
@@ -72,6 +72,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
     ``created_epoch``/``fetched_epoch`` epoch seconds (may be null). Null counts are 0.
     """
     shorteners, free = frozenset(config.shorteners), frozenset(config.free_tlds)
+    abused = free | frozenset(config.abused_tlds)
     out = pd.DataFrame({"user_id": pdf["user_id"].astype("int64")})
     out["followers"] = _num(pdf["followers_count"])
     out["followings"] = _num(pdf["followings_count"])
@@ -89,7 +90,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
                                               pdf["urls"], pdf["titles"], strict=True):
         urls = [u for u in _list(urls) if isinstance(u, str) and u.strip()]
         titles = [t for t in _list(titles) if isinstance(t, str) and t.strip()]
-        doms, keys, short, rand, rand_any = [], [], None, None, False
+        doms, keys, short, rand, rand_any, cheap = [], [], None, None, False, False
         for u in urls:
             d, suffix = domains.parts(u)
             random_label = domains.looks_random(domains.label_of(d, suffix))
@@ -103,6 +104,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             if rand is None and random_label and suffix in free:
                 rand = d
             rand_any = rand_any or random_label
+            cheap = cheap or suffix in abused
         key = text.normalise(desc) or None
         profane = text.profane_words(desc) + [w for t in titles for w in text.profane_words(t)]
         rows.append((
@@ -112,6 +114,9 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             float(short is not None),
             float(rand is not None),
             float(rand_any),
+            float(cheap),
+            float(text.term_count(desc, config.commercial_terms) + text.term_count(name, config.commercial_terms)
+                  + sum(text.term_count(t, config.commercial_terms) for t in titles)),
             text.digit_share(name),
             float(text.default_permalink(link)),
             float(text.permalink_unrelated(name, link)),
@@ -122,7 +127,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             ", ".join(dict.fromkeys(profane)) or None,
         ))
     cols = ["url_provided", "description_profanities", "url_title_profanities", "url_shortener",
-            "random_free_domain", "random_domain_name", "username_digit_share", "default_permalink", "permalink_unrelated",
+            "random_free_domain", "random_domain_name", "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated",
             "description_key", "phrases", "n_sentences", "url_keys", "domains", "shortener_domain", "random_domain",
             "profane_words"]
     detail = pd.DataFrame(rows, columns=cols, index=pdf.index)

@@ -22,8 +22,8 @@ def _bucket(col, buckets) -> F.Column:
     return expr.otherwise("unknown")
 
 
-def _share(df: DataFrame, by: str, order: list[str] | None = None) -> DataFrame:
-    total = df.count()
+def _share(df: DataFrame, by: str, order: list[str] | None = None, total: int | None = None) -> DataFrame:
+    total = df.count() if total is None else total
     out = df.groupBy(by).agg(F.count("*").alias("users")).withColumn(
         "share_pct", F.round(F.col("users") * 100.0 / F.lit(max(total, 1)), 4))
     if order:

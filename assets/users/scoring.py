@@ -43,7 +43,10 @@ def spam_type(row: dict) -> str:
         return "pornographic"
     if _n(row.get("fake_batch_size")) >= 1:
         return "fake_batch"
-    if _n(row.get("random_free_domain")) or _n(row.get("random_domain_name")) or _n(row.get("url_shortener")):
+    if _n(row.get("commercial_terms")) >= 1:
+        return "seo"
+    if (_n(row.get("random_free_domain")) or _n(row.get("random_domain_name")) or _n(row.get("url_shortener"))
+            or _n(row.get("abused_tld"))):
         return "pornographic"
     if _n(row.get("duplicate_urls")) >= 1 or (_n(row.get("duplicate_descriptions")) >= 1 and _n(row.get("url_provided"))):
         return "seo"
@@ -71,6 +74,10 @@ def reasons(row: dict, limit: int = 3) -> str:
         out.append(f"random-looking domain {row['random_domain']} on a free TLD")
     elif _n(row.get("random_domain_name")):
         out.append("random-looking domain name")
+    if _n(row.get("abused_tld")) and not row.get("random_domain"):
+        out.append("link on a free or much-abused TLD")
+    if _n(row.get("commercial_terms")):
+        out.append(f"{_plural(_n(row.get('commercial_terms')), 'commercial term')} (business promotion)")
     if _n(row.get("duplicate_urls")):
         out.append(f"link shared with {_plural(_n(row.get('duplicate_urls')), 'other user')}")
     if _n(row.get("duplicate_descriptions")):

@@ -113,3 +113,22 @@ def permalink_unrelated(username: str | None, permalink: str | None) -> int:
         return 0
     grams = {u[i:i + 3] for i in range(len(u) - 2)}
     return int(not any(p[i:i + 3] in grams for i in range(len(p) - 2)))
+
+
+@lru_cache(maxsize=8)
+def _term_sets(terms: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    toks = [tuple(tokens(t)) for t in terms]
+    return frozenset(t[0] for t in toks if len(t) == 1), tuple(t for t in toks if len(t) > 1)
+
+
+def term_count(text: str | None, terms: tuple[str, ...]) -> int:
+    """Occurrences of the words/phrases ``terms`` in ``text`` (whole tokens)."""
+    toks = tokens(text)
+    if not toks:
+        return 0
+    words, phrases = _term_sets(tuple(terms))
+    n = sum(1 for t in toks if t in words)
+    for p in phrases:
+        k = len(p)
+        n += sum(1 for i in range(len(toks) - k + 1) if tuple(toks[i:i + k]) == p)
+    return n

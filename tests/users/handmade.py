@@ -44,4 +44,8 @@ USERS = [
     u(13, description="Bacon ninja. Beer evangelist. Travel geek."),
     u(14, description="Travel geek. Bacon ninja. Web junkie. I write long sentences about my favourite records here."),
     u(15, description="Beer evangelist. Bacon ninja."),
+    # 16: a business promoting itself on a much-abused cheap TLD
+    u(16, username="Berlin Plumbing Pro", permalink="berlin-plumbing-pro",
+      description="Best plumbing in Berlin. Call now! Cheap prices.",
+      web_profiles=[{"url": "https://berlinplumbingpro.xyz", "network": "personal", "title": "Berlin Plumbing Pro"}]),
 ]

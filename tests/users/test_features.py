@@ -24,7 +24,7 @@ def col(feats, name):
 
 def test_no_nulls_and_one_row_per_user(feats):
     f = feats["f"]
-    assert sorted(f.index) == list(range(1, 16))
+    assert sorted(f.index) == list(range(1, 17))
     assert not f[list(FEATURES)].isna().any().any()
 
 
@@ -35,7 +35,7 @@ def test_followers_followings_tracks(feats):
 
 def test_url_provided(feats):
     got = col(feats, "url_provided")
-    assert sorted(k for k, v in got.items() if v) == [1, 3, 8, 9, 10, 12]
+    assert sorted(k for k, v in got.items() if v) == [1, 3, 8, 9, 10, 12, 16]
 
 
 def test_description_profanities(feats):
@@ -123,3 +123,15 @@ def test_username_and_permalink_patterns(feats):
 def test_follow_ratio(feats):
     got = col(feats, "follow_ratio")
     assert got[1] == pytest.approx(4 / 11) and got[3] == pytest.approx(300 / 1) and got[2] == 0
+
+
+def test_abused_tld(feats):
+    got = col(feats, "abused_tld")
+    assert sorted(k for k, v in got.items() if v) == [10, 16]  # .ga (free) and .xyz; not .com
+
+
+def test_commercial_terms(feats):
+    got = col(feats, "commercial_terms")
+    # description: plumbing, call now, cheap; username and link title: plumbing each
+    assert got[16] == 5
+    assert sum(v for k, v in got.items() if k != 16) == 0
