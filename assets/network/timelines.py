@@ -90,7 +90,7 @@ def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) 
     s = spk.assign(strength=np.where(spk["precedes_spike"], np.minimum(cap, -spk["log10_p"]), 0.0))
     per_track = s.groupby("track_id").agg(mu=("strength", "mean"), var=("strength", "var"),
                                           f=("precedes_spike", "mean"))
-    s = s.merge(per_track.fillna(0.0), left_on="track_id", right_index=True)
+    s = s.merge(per_track.astype(float).fillna(0.0), left_on="track_id", right_index=True)
     g = s.groupby(["artist_id", "user_id"]).agg(
         tracks_reposted=("track_id", "size"), tracks_preceding_spike=("precedes_spike", "sum"),
         expected_preceding=("f", "sum"), stat=("strength", "sum"), mu=("mu", "sum"), var=("var", "sum"),

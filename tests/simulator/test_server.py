@@ -103,17 +103,70 @@ def test_graph_is_consistent_over_http(sim_url, client):
 
 
 def test_follow_farm_lockstep():
-    farm = _first("follow_farm")
-    members = population_ids("follow_farm", farm // population.BLOCK)
-    out = graph._block_extras(SEED, farm // population.BLOCK)[0]
-    targets = {}
-    for m in members:
-        for t, a in out[m]:
-            targets.setdefault(a, []).append(t)
-    assert len(targets) >= 5
-    for a, ts in targets.items():
-        assert len(ts) == len(members) and max(ts) - min(ts) <= 600_000
-        assert set(members) <= {f for _, f in graph.followers(SEED, a, USERS)}
+    """Every farm variant: members follow each target inside the variant's window (ten
+    minutes for classic farms, hours for wide and camouflaged ones), hijacked accounts with
+    them; camouflaged members also follow popular artists and each other."""
+    seen = set()
+    for b in range(1, 40):  # past the served ids: the graph functions take users=None
+        plan = graph.block_plan(SEED, b)
+        farm = next((g for g in plan.groups if g["kind"].startswith("farm_")), None)
+        if farm is None or farm["kind"] in seen:
+            continue
+        seen.add(farm["kind"])
+        members = [i for i in range(b * population.BLOCK, (b + 1) * population.BLOCK)
+                   if population.user_class(SEED, i) == "follow_farm"]
+        assert farm["members"] == members
+        window_ms = farm["window_s"] * 1000
+        assert (window_ms == 600_000) == (farm["kind"] == "farm_classic")
+        hijacked = next(g for g in plan.groups if g["kind"] == "hijacked")["members"]
+        assert hijacked and all(population.user_class(SEED, h) == "fan" for h in hijacked)
+        for a in farm["targets"]:
+            ts = [t for m in members for t, x in plan.out[m] if x == a]
+            assert len(ts) == len(members) and max(ts) - min(ts) <= window_ms
+            followers = {f for _, f in graph.followers(SEED, a)}
+            assert set(members) <= followers
+            hs = [t for h in hijacked for t, x in plan.out.get(h, ()) if x == a]
+            assert all(min(ts) - window_ms <= t <= max(ts) + window_ms for t in hs)
+        extra = {x for m in members for _, x in plan.out[m]} - set(farm["targets"])
+        assert bool(extra) == (farm["kind"] == "farm_camouflaged")
+    assert seen == {"farm_classic", "farm_wide", "farm_camouflaged"}
+
+
+def test_legitimate_bursts_and_heavy_fans():
+    """Release days bring hundreds of real fans within an hour; heavy fans follow dozens of
+    artists at ordinary times; no planted edge repeats a follow (only bots multi-follow)."""
+    plan = graph.block_plan(SEED, 1)
+    release = next(g for g in plan.groups if g["kind"] == "release_day")
+    a = release["targets"][0]
+    times = dict((u, t) for t, u in graph.followers(SEED, a, USERS))
+    burst = [times[f] for f in release["members"]]
+    assert len(burst) >= 150 and max(burst) - min(burst) <= 3_600_000 and min(burst) >= release["at_ms"]
+    assert all(population.user_class(SEED, f) == "fan" for f in release["members"])
+    heavy = next(g for g in plan.groups if g["kind"] == "heavy_fans")["members"]
+    for h in heavy[:5]:
+        artists = [x for _, x in graph.followings(SEED, h, USERS) if population.user_class(SEED, x) in
+                   ("regular_musician", "superstar")]
+        assert len(artists) >= 30 and len(set(artists)) == len(artists)
+    for u in list(plan.out)[:300]:
+        if population.user_class(SEED, u) != "bot_multifollow":
+            dsts = [x for _, x in graph.followings(SEED, u, USERS)]
+            assert len(dsts) == len(set(dsts)), u
+
+
+def test_viral_cascade_and_farm_reposts():
+    artists = [i for i in range(population.BLOCK, USERS) if population.user_class(SEED, i) == "regular_musician"]
+    viral = next(t for a in artists for _, t in graph.tracks(SEED, a, USERS) if graph.viral_moment(SEED, t))
+    at = graph.viral_moment(SEED, viral)
+    owner_followers = {f for _, f in graph.followers(SEED, viral // graph.TRACK_ID_FACTOR, USERS)}
+    after = [u for t, u in graph.reposters(SEED, viral, USERS) if at <= t <= at + 3 * 3_600_000]
+    assert len(set(after) & owner_followers) >= 0.1 * len(owner_followers)  # a quarter of the fans, within hours
+    for b in range(1, USERS // population.BLOCK + 1):
+        plan = graph.block_plan(SEED, b)
+        for track, reps in plan.reposts.items():
+            reposters = {u for _, u in graph.reposters(SEED, track, USERS)}
+            assert {u for _, u in reps} <= reposters
+            return
+    raise AssertionError("no farm reposts planted")
 
 
 def population_ids(cls: str, block: int) -> list[int]:
