@@ -169,11 +169,6 @@ def test_viral_cascade_and_farm_reposts():
     raise AssertionError("no farm reposts planted")
 
 
-def population_ids(cls: str, block: int) -> list[int]:
-    first = block * population.BLOCK
-    return [i for i in range(max(1, first), min(USERS, first + population.BLOCK)) if population.user_class(SEED, i) == cls]
-
-
 def test_tracks_and_reposters_with_maven_burst(sim_url, client):
     # a superstar whose track was reposted by a maven
     for star in (i for i in range(1, USERS) if population.user_class(SEED, i) == "superstar"):
