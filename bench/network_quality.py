@@ -54,7 +54,7 @@ def evaluate(seed: int, first_block: int, last_block: int, *, repost_max_followe
 
     tmp = tempfile.mkdtemp(prefix="offbeat-netq-")
     store = LocalObjectStore(root=os.path.join(tmp, "lake"))
-    NT.write_crawl(store, seed, artists, users)
+    NT.write_crawl(store, seed, artists, users, repost_artists=[])  # reposts: generated below, per track
     timings = {"simulate_and_write_crawl_s": time.perf_counter() - t0}
 
     t = time.perf_counter()
@@ -102,9 +102,15 @@ def evaluate(seed: int, first_block: int, last_block: int, *, repost_max_followe
     for n in DETECTORS:
         f = fired[n]
         others = set().union(*[fired[m] for m in DETECTORS if m != n])
+        # the combination rule without this detector (a dense block flags only beside another detector)
+        mf = fired["multifollow"] if n != "multifollow" else set()
+        ls = fired["lockstep"] if n != "lockstep" else set()
+        without = mf | ls | ((fired["dense_block"] if n != "dense_block" else set()) & (mf | ls))
         contrib[n] = {"fired": len(f), "precision_alone": len(f & all_bots) / max(1, len(f)),
                       "recall_alone": len(f & set(visible.index)) / max(1, len(visible)),
-                      "only_this_detector_true_bots": len((f - others) & set(visible.index))}
+                      "only_this_detector_true_bots": len((f - others) & set(visible.index)),
+                      "true_bots_lost_without_it": len(tp - without),
+                      "false_flags_removed_without_it": len(fp - without)}
     out["detectors"] = contrib
     out["baseline_multifollow_only"] = {"precision": contrib["multifollow"]["precision_alone"],
                                         "recall": contrib["multifollow"]["recall_alone"]}
@@ -182,9 +188,11 @@ def report(out: dict) -> str:
              "| planted group | flagged | of |", "|---|---|---|"]
     lines += [f"| {k} (bots) | {a} | {b} |" for k, (a, b) in out["recall_by_kind"].items()]
     lines += [f"| {k} (legitimate) | {a} | {b} |" for k, (a, b) in out["legit_flagged"].items()]
-    lines += ["", "| detector | fired | precision alone | recall alone | true bots only it found |", "|---|---|---|---|---|"]
+    lines += ["", "| detector | fired | precision alone | recall alone | true bots only it fired on | "
+              "flagged bots lost without it | false flags gone without it |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {n} | {c['fired']} | {c['precision_alone']:.3f} | {c['recall_alone']:.3f} | "
-              f"{c['only_this_detector_true_bots']} |" for n, c in out["detectors"].items()]
+              f"{c['only_this_detector_true_bots']} | {c['true_bots_lost_without_it']} | "
+              f"{c['false_flags_removed_without_it']} |" for n, c in out["detectors"].items()]
     cc = out["clean_counts"]
     lines += ["", "| clean counts | value |", "|---|---|"] + [f"| {k} | {v:,} |" for k, v in cc.items()]
     m = out["mavens"]

@@ -90,8 +90,8 @@ def _with_cursor_times(items: graph.Items) -> list[tuple[int, int | None]]:
     return [(uid, ms if i < len(items) - 1 else None) for i, (ms, uid) in enumerate(items)]
 
 
-def crawl_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """(edges, nodes, tracks, reposts) records as the artist crawls (hops=1, page_size=1) write them."""
+def follow_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[dict]]:
+    """(edges, nodes) records as an artist's follow graph crawl (hops=1, page_size=1) writes them."""
     edges = [{"src": u, "dst": artist, "followed_at_ms": t, "depth": 1, "seen_from": "followers"}
              for u, t in _with_cursor_times(graph.followers(seed, artist, users))]
     edges += [{"src": artist, "dst": u, "followed_at_ms": t, "depth": 1, "seen_from": "followings"}
@@ -103,20 +103,33 @@ def crawl_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[
         if other not in seen:
             seen.add(other)
             nodes.append({"id": other, "depth": 1, "user": {"id": other, "kind": "user"}, "error": None})
+    return edges, nodes
+
+
+def repost_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[dict]]:
+    """(tracks, reposts) records as an artist's repost timelines crawl (page_size=1) writes them."""
     tracks, reposts = [], []
     for _, tid in graph.tracks(seed, artist, users):
         tracks.append(graph.track(seed, tid, users))
         reposts += [{"track_id": tid, "user_id": u, "reposted_at_ms": t, "position": i}
                     for i, (u, t) in enumerate(_with_cursor_times(graph.reposters(seed, tid, users)))]
-    return edges, nodes, tracks, reposts
+    return tracks, reposts
 
 
-def write_crawl(store, seed: int, artists: list[int], users: int) -> None:
-    """Write ``raw/follow_graph`` and ``raw/repost_timelines`` partitions of ``artists`` as
-    files dropped directly under each partition (``raw_zone.published_files`` reads them)."""
+def crawl_records(seed: int, artist: int, users: int) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """(edges, nodes, tracks, reposts) records as the artist crawls (hops=1, page_size=1) write them."""
+    return (*follow_records(seed, artist, users), *repost_records(seed, artist, users))
+
+
+def write_crawl(store, seed: int, artists: list[int], users: int, repost_artists: list[int] | None = None) -> None:
+    """Write ``raw/follow_graph`` partitions of ``artists`` and ``raw/repost_timelines``
+    partitions of ``repost_artists`` (default: the same artists) as files dropped directly
+    under each partition (``raw_zone.published_files`` reads them)."""
     for a in map(int, artists):
-        edges, nodes, tracks, reposts = crawl_records(seed, a, users)
+        edges, nodes = follow_records(seed, a, users)
         store.write_jsonl_gz(f"raw/follow_graph/artist={a}/edges.jsonl.gz", edges)
         store.write_jsonl_gz(f"raw/follow_graph/artist={a}/nodes.jsonl.gz", nodes)
+    for a in map(int, artists if repost_artists is None else repost_artists):
+        tracks, reposts = repost_records(seed, a, users)
         store.write_jsonl_gz(f"raw/repost_timelines/artist={a}/tracks.jsonl.gz", tracks)
         store.write_jsonl_gz(f"raw/repost_timelines/artist={a}/reposts.jsonl.gz", reposts)
