@@ -11,8 +11,8 @@ The assets call these steps one by one; benchmarks and quality evaluations call
   model_version), and python objects ``cluster_summary`` (pandas: centroid, size, name
   per cluster), ``elbow`` (clustering.Elbow: ks, inertias, k), ``feature_selection``
   (selection.Selection: merit_table, kept, dropped), ``model`` (model.SpamModel, the one
-  that scored), ``trained_model`` (the one fitted here, None when ``model`` was given),
-  ``model_metrics`` (dict) and ``timings`` (seconds per stage).
+  that scored), ``trained_model`` (the one fitted here, always trained),
+  ``model_metrics`` (dict, of the trained model) and ``timings`` (seconds per stage).
 
 ``known_labels``: a Spark or pandas frame (user_id, label) with label spam / not-spam.
 ``model``: score with this (e.g. the promoted) model instead of the one trained here.
@@ -55,6 +55,9 @@ def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
 def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[str, ...] = features.FEATURES) -> Clusters:
     """K-Means (k at the knee) fitted on a sample, every user assigned on Spark, named."""
     sample = sample_features(feats, config.cluster_sample_size, config.seed)
+    if len(sample) <= config.k_min:
+        raise ValueError(f"{len(sample)} users cannot be clustered into {config.k_min}+ groups: "
+                         "load more users first")
     pipe, elbow = clustering.fit_elbow(sample, feature_names, config.k_min, config.k_max, config.seed,
                                        config.kmeans_n_init)
     assigned = clustering.assign(feats, pipe, feature_names).persist()
@@ -164,7 +167,7 @@ def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None,
         "elbow": clusters.elbow,
         "feature_selection": sel,
         "model": scorer,
-        "trained_model": trained if model is None else trained,
+        "trained_model": trained,
         "model_metrics": trained.metrics,
         "spam_scores": scores,
         "timings": {k: round(v, 3) for k, v in timings.items()},
