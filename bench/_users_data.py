@@ -208,25 +208,37 @@ def bulk_table(cols: dict):
     count = lambda k: pa.array(cols[k], type=pa.int64())  # noqa: E731
     product = pa.StructArray.from_arrays([pa.array(cols["plan"].astype(object), type=pa.string())], ["id"])
     sub = pa.StructArray.from_arrays([product], ["product"])
-    prof_type = pa.list_(pa.struct([("url", pa.string()), ("network", pa.string()), ("title", pa.string())]))
-    profiles = pa.array([[{"url": p["url"], "network": p["network"], "title": p["title"]} for p in ps]
-                         for ps in cols["web_profiles"]], type=prof_type)
+    prof_struct = pa.struct([("url", pa.string()), ("network", pa.string()), ("service", pa.string()),
+                             ("title", pa.string()), ("username", pa.string())])
+    profiles = pa.array([[{"url": p["url"], "network": p["network"], "service": None, "title": p["title"],
+                           "username": p.get("username")} for p in ps] for ps in cols["web_profiles"]],
+                        type=pa.list_(prof_struct))
+    plan = cols["plan"]
+    badges = pa.StructArray.from_arrays(
+        [pa.array(plan == "creator-pro"), pa.array(plan == "creator-pro-unlimited"), pa.array(cols["verified"])],
+        ["pro", "pro_unlimited", "verified"])
+    subs = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), sub)
+    nulls = pa.nulls(n, pa.string())
     user = pa.StructArray.from_arrays(
         [pa.array(cols["id"], type=pa.int64()), pa.array(cols["username"], type=pa.string()),
-         pa.array(cols["permalink"], type=pa.string()),
+         pa.array(cols["permalink"], type=pa.string()), pa.array(np.full(n, "", dtype=object), type=pa.string()),
          *[count(k) for k in ("followers_count", "followings_count", "track_count", "likes_count",
                               "playlist_count", "playlist_likes_count", "reposts_count", "comments_count")],
-         pa.array(cols["description"], type=pa.string()), pa.array(cols["created_at"].astype(object), type=pa.string()),
-         pa.array(cols["created_at"].astype(object), type=pa.string()), sub, pa.array(cols["verified"], type=pa.bool_())],
-        ["id", "username", "permalink", "followers_count", "followings_count", "track_count", "likes_count",
-         "playlist_count", "playlist_likes_count", "reposts_count", "comments_count", "description", "created_at",
-         "last_modified", "creator_subscription", "verified"])
+         pa.array(cols["description"], type=pa.string()), nulls, nulls,
+         pa.array(cols["created_at"].astype(object), type=pa.string()),
+         pa.array(cols["created_at"].astype(object), type=pa.string()), subs, sub, badges,
+         pa.array(cols["verified"], type=pa.bool_()), pa.nulls(n, pa.list_(prof_struct))],
+        ["id", "username", "permalink", "full_name", "followers_count", "followings_count", "track_count",
+         "likes_count", "playlist_count", "playlist_likes_count", "reposts_count", "comments_count", "description",
+         "city", "country_code", "created_at", "last_modified", "creator_subscriptions", "creator_subscription",
+         "badges", "verified", "web_profiles"])
     return pa.table({
         "id": pa.array(cols["id"], type=pa.int64()),
         "status": pa.array(np.full(n, "fetched", dtype=object), type=pa.string()),
         "fetched_at": pa.array(np.full(n, FETCHED_AT, dtype=object), type=pa.string()),
         "user": user,
         "web_profiles": profiles,
+        "error": pa.nulls(n, pa.string()),
     })
 
 
