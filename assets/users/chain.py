@@ -49,7 +49,10 @@ def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
     frac = min(1.0, 1.1 * n / max(total, 1))
     pdf = (feats if frac >= 1.0 else feats.sample(fraction=frac, seed=seed)).select(
         "user_id", *features.FEATURES).toPandas()
-    return pdf.sample(n=min(n, len(pdf)), random_state=seed) if len(pdf) > n else pdf
+    if len(pdf) > n:
+        pdf = pdf.sample(n=n, random_state=seed)
+    # a fixed row order: K-Means results must not depend on how Spark partitioned the users
+    return pdf.sort_values("user_id", kind="stable").reset_index(drop=True)
 
 
 def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[str, ...] = features.FEATURES) -> Clusters:

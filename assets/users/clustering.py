@@ -89,14 +89,12 @@ def fit_elbow(sample: pd.DataFrame, features: tuple[str, ...], k_min: int = 2, k
     X = prep.fit_transform(sample[list(features)].to_numpy(dtype="float64"))
     ks, inertias, models = [], [], {}
     k_max = max(k_min, min(k_max, len(np.unique(X, axis=0)) - 1))
-    for k in range(k_min, k_max + 1):  # the curve with 2 starts each; the chosen k refitted
-        km = KMeans(n_clusters=k, n_init=min(2, n_init), random_state=seed).fit(X)
+    for k in range(k_min, k_max + 1):  # best of n_init k-means++ starts per k
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
         ks.append(k)
         inertias.append(float(km.inertia_))
         models[k] = km
     k = knee(ks, inertias)
-    if n_init > 2:
-        models[k] = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
     pipe = Pipeline([("prep", prep), ("kmeans", models[k])])
     return pipe, Elbow(ks=ks, inertias=inertias, k=k, sample_size=len(sample), models=models)
 
