@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -68,9 +69,12 @@ def test_standalone_cluster_gives_identical_tables(spark, standalone_master, tmp
         env={**os.environ, "PYTHONPATH": os.getcwd(), "PYSPARK_PYTHON": sys.executable},
     )
     try:
+        started = time.monotonic()
         local = detect(spark.read.parquet(tracks_path))  # local mode, meanwhile
         ours = {name: _sorted(local[name].toPandas()) for name in TABLES}
+        print(f"local mode {time.monotonic() - started:.1f}s")
         stdout, stderr = child.communicate(timeout=300)
+        print(stdout)
     finally:
         if child.poll() is None:
             child.kill()
