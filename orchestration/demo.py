@@ -1,81 +1,283 @@
 """`make demo`: the whole asset graph on the embedded defaults, recorded in DAGSTER_HOME.
 
-Starts the bundled simulator on 127.0.0.1, lands three days of distributor catalog in the
-local object store, then materialises every asset (ingest, catalog detection, reports) in
-dependency order through the Dagster instance, so `make dev` shows the runs afterwards.
+Starts the bundled simulator on 127.0.0.1 and ingests what a platform would deliver: three
+landing days of distributor catalog, two user-id ranges crawled, the follower networks and
+repost timelines of the three artists with the most tracks and followers, and one imported
+user dump. Then it materialises EVERY other asset of the Definitions in dependency order
+(whatever the code location holds: catalog detection, users, network, reports), one line per
+step with its key figures and where its output is. Engine events, Spark's and the
+libraries' logs go to ``<data dir>/demo.log`` and to the runs in DAGSTER_HOME (`make dev`).
 Settings: README.md "Configuration" (the same environment variables as production).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
 
 import dagster as dg
 
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 USERS = 20_000
 USER_RANGES = [(1, 1000), (1001, 2000)]
+ARTISTS = 3
+INGESTED = ("raw_catalog", "raw_users", "raw_follow_graph", "raw_repost_timelines", "raw_user_imports")
+WIDTH = 50  # label column
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in the run's log
 
 
-def _run(job, instance, label: str, **kwargs) -> None:
-    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
-    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
-    status = "ok" if result.success and not failed else "FAILED"
-    print(f"  {label:<48} {status}", flush=True)
-    if not result.success:
-        raise SystemExit(f"demo step failed: {label} (see the run in `make dev`)")
-    for c in failed:
-        print(f"    check {c.check_name} failed: {dict(c.metadata)}", flush=True)
+def _quiet_python() -> None:
+    """Warnings we understand (Dagster beta/preview APIs we chose, libraries' deprecations)
+    and library loggers stay off the console; run events are kept in the instance."""
+    for category in (dg.BetaWarning, dg.PreviewWarning, DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", message=".*BackfillPolic.*")
+    for name in ("py4j", "pyspark", "great_expectations", "httpx", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class Console:
+    """Our lines on stdout; everything written to stderr (the Spark JVM's banner and log4j,
+    progress bars, library logs) goes to ``log_path`` instead."""
+
+    def __init__(self, log_path: str) -> None:
+        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+        self.log_path = log_path
+        self._log = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 (closed in restore)
+        self._saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(self._log.fileno(), 2)  # the JVM inherits fd 2 when Spark starts
+        sys.stderr = self._log
+
+    def restore(self) -> None:
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        sys.stderr = sys.__stderr__
+        self._log.close()
+
+    @staticmethod
+    def line(text: str) -> None:
+        print(text, flush=True)
+
+
+def _figures(metadata: dict, limit: int = 3) -> str:
+    """Row count first, then up to ``limit`` other numeric figures."""
+    out = []
+    for key, value in metadata.items():
+        v = getattr(value, "value", value)
+        if isinstance(v, bool) or not isinstance(v, int | float) or key.startswith("dagster/") and key != "dagster/row_count":
+            continue
+        name = "rows" if key == "dagster/row_count" else key.replace("_", " ")
+        text = f"{name} {v:,}" if isinstance(v, int) else f"{name} {v:,.3g}"
+        out.insert(0, text) if key == "dagster/row_count" else out.append(text)
+    return ", ".join(out[: limit + 1])
+
+
+def _where(metadata: dict, fallback: Callable[[], str | None]) -> str | None:
+    for value in metadata.values():
+        if isinstance(value, dg.PathMetadataValue | dg.UrlMetadataValue):
+            return str(value.value)
+    return fallback()
+
+
+class Demo:
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, console: Console) -> None:
+        self.defs, self.instance, self.console = defs, instance, console
+        self.job = defs.resolve_implicit_global_asset_job_def()
+        self.store = defs.resources["object_store"]
+        self.warehouse = defs.resources["warehouse"]
+        self.failed: list[str] = []
+
+    def _location(self, key: dg.AssetKey) -> str | None:
+        name = key.to_user_string()
+        path = self.warehouse.table_uri(name)
+        if os.path.isdir(path):
+            return path
+        raw = {"raw_catalog": "raw/catalog/", "raw_users": "raw/users/", "raw_follow_graph": "raw/follow_graph/",
+               "raw_repost_timelines": "raw/repost_timelines/", "raw_user_imports": "raw/user_imports/"}.get(name)
+        return f"{self.store.describe()}/{raw}" if raw else None
+
+    def run(self, label: str, keys: list[dg.AssetKey], **kwargs) -> bool:
+        start = time.perf_counter()
+        result = self.job.execute_in_process(instance=self.instance, raise_on_error=False, asset_selection=keys,
+                                             run_config=QUIET, **kwargs)
+        seconds = time.perf_counter() - start
+        figures, where = [], None
+        by_key: dict[dg.AssetKey, dict] = {}
+        for event in result.get_asset_materialization_events():
+            by_key.setdefault(event.asset_key, dict(event.materialization.metadata))
+        for key in keys:
+            meta = by_key.get(key, {})
+            f = _figures(meta)
+            if f:
+                figures.append(f"{key.to_user_string()}: {f}" if len(keys) > 1 else f)
+            where = where or _where(meta, lambda k=key: self._location(k))
+        failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
+        ok = result.success and not failed_checks
+        status = "ok" if ok else "FAILED"
+        text = f"  {label:<{WIDTH}} {status:<6} {seconds:5.1f}s"
+        if figures:
+            text += "  " + "; ".join(figures)
+        if where:
+            text += f"  -> {where}"
+        self.console.line(text)
+        for c in failed_checks:
+            self.console.line(f"      check {c.asset_key.to_user_string()}.{c.check_name} failed: "
+                              f"{ {k: getattr(v, 'value', v) for k, v in c.metadata.items()} }")
+        if not result.success:
+            self.console.line(f"      run {result.run_id} failed: see it in `make dev` or {self.console.log_path}")
+            self.failed.extend(k.to_user_string() for k in keys)
+        return ok
+
+    def remaining(self, done: set[dg.AssetKey]) -> None:
+        """Every other materialisable asset, in dependency order, one run per execution set
+        (a multi-asset's keys run together); partitioned ones over their known partitions."""
+        graph = self.defs.resolve_asset_graph()
+        seen = set(done)
+        for key in graph.toposorted_asset_keys:
+            node = graph.get(key)
+            if key in seen or not node.is_materializable:
+                continue
+            group = sorted(k for k in graph.get_execution_set_asset_and_check_keys(key) if isinstance(k, dg.AssetKey))
+            seen.update(group)
+            upstream_failed = {p.to_user_string() for k in group for p in graph.get(k).parent_keys} & set(self.failed)
+            label = ", ".join(k.to_user_string() for k in group)
+            if upstream_failed:
+                self.console.line(f"  {label:<{WIDTH}} skipped (upstream failed: {', '.join(sorted(upstream_failed))})")
+                self.failed.extend(k.to_user_string() for k in group)
+                continue
+            pdef = node.partitions_def
+            if pdef is None:
+                self.run(label, group)
+                continue
+            if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
+                partitions = DAYS
+            elif isinstance(pdef, dg.DynamicPartitionsDefinition):
+                partitions = self.instance.get_dynamic_partitions(pdef.name)
+            else:
+                partitions = list(pdef.get_partition_keys(dynamic_partitions_store=self.instance))
+            if not partitions:
+                self.console.line(f"  {label:<{WIDTH}} skipped (no partitions)")
+                continue
+            policy = node.backfill_policy
+            if policy is not None and policy.max_partitions_per_run is None and len(partitions) > 1:
+                self.run(f"{label} {partitions[0]}..{partitions[-1]} (one run)", group,
+                         tags={"dagster/asset_partition_range_start": partitions[0],
+                               "dagster/asset_partition_range_end": partitions[-1]})
+            else:
+                for p in partitions:
+                    self.run(f"{label} {p}", group, partition_key=p)
+
+
+def _top_artists(n: int) -> list[int]:
+    """The ``n`` simulated artists with the most tracks, then the most followers."""
+    from simulator import graph
+
+    def score(uid: int) -> tuple[int, int]:
+        return len(graph.tracks(1, uid, USERS)), graph.followers_count(1, uid, USERS)
+
+    return sorted(range(1, 3000), key=score, reverse=True)[:n]
+
+
+def _dagster_home() -> None:
+    """DAGSTER_HOME from the environment (`make demo` sets it), else <data dir>/dagster_home
+    with the local instance config."""
+    if os.environ.get("DAGSTER_HOME"):
+        return
+    from resources.environment import data_dir
+
+    home = os.path.abspath(os.path.join(data_dir(os.environ), "dagster_home"))
+    os.makedirs(home, exist_ok=True)
+    config = os.path.join(home, "dagster.yaml")
+    if not os.path.exists(config):
+        shutil.copy(os.path.join(os.path.dirname(__file__), "..", "infra", "dagster", "dagster.yaml"), config)
+    os.environ["DAGSTER_HOME"] = home
 
 
 def main() -> int:
+    from resources.environment import data_dir
+
+    _quiet_python()
+    _dagster_home()
+    log_path = os.path.abspath(os.path.join(data_dir(os.environ), "demo.log"))
+    console = Console(log_path)
+    try:
+        return _demo(console)
+    except Exception as e:  # the traceback is in the log; one line here
+        logging.getLogger("offbeat.demo").exception("demo failed")
+        console.line(f"demo failed: {type(e).__name__}: {e} (traceback in {log_path})")
+        return 1
+    finally:
+        console.restore()
+
+
+def _demo(console: Console) -> int:
+    from assets.partitions import artists, user_id_ranges, user_range_key
     from simulator.catalog import write_catalog
     from simulator.testing import running_simulator
+    from simulator.users import write_user_dump
 
     os.environ.setdefault("OFFBEAT_CLIENT_ID", "demo-client-id")  # the simulator accepts any id
     with running_simulator(seed=1, users=USERS) as api_url:
         os.environ["OFFBEAT_API_BASE_URL"] = api_url
-        from assets.partitions import artists, user_id_ranges, user_range_key
         from orchestration.definitions import build_defs
-        from simulator import graph
 
         defs = build_defs()
         store = defs.resources["object_store"]
         if hasattr(store, "ensure_bucket"):
             store.ensure_bucket()
         instance = dg.DagsterInstance.get()
-        print(f"Offbeat demo: object store {store.describe()}, API {api_url}", flush=True)
+        demo = Demo(defs, instance, console)
+        console.line(f"Offbeat demo: object store {store.describe()}, warehouse {defs.resources['warehouse'].uri}, "
+                     f"API {api_url}, Dagster {os.environ['DAGSTER_HOME']}")
+        console.line(f"  (engine events, Spark and library logs: {console.log_path})")
+
         summary = write_catalog(store, seed=2, days=len(DAYS), tracks_per_day=2000, start_date=DAYS[0],
                                 bad_row_rate=0.004)
-        print(f"  landed {summary['rows']} catalog rows in {len(summary['files'])} files", flush=True)
+        console.line(f"  landed catalog: {summary['rows']:,} rows in {len(summary['files'])} files "
+                     f"-> {store.describe()}/landing/catalog/")
+        with tempfile.TemporaryDirectory() as tmp:
+            dump = write_user_dump(os.path.join(tmp, "platform.jsonl.gz"), seed=5, n_users=3000)
+            store.upload_file(dump["path"], "landing/user_dumps/platform.jsonl.gz")
+        console.line(f"  landed user dump: {dump['users']:,} users -> {store.describe()}/landing/user_dumps/")
 
-        job = defs.resolve_implicit_global_asset_job_def()
-        for day in DAYS:
-            _run(job, instance, f"raw_catalog {day}", partition_key=day, asset_selection=[dg.AssetKey("raw_catalog")])
-        _run(job, instance, f"track_fingerprints {DAYS[0]}..{DAYS[-1]} (one run)",
-             asset_selection=[dg.AssetKey("track_fingerprints")],
-             tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]})
-        _run(job, instance, "catalog detection + report",
-             asset_selection=[dg.AssetKey(k) for k in ("label_reuse", "label_similarity", "fraud_networks",
-                                                      "network_summary", "catalog_fraud_report")])
+        from orchestration.landing import landing_days, landing_run_request
 
+        digests = landing_days(store)
+        for day in DAYS:  # tagged as the landing sensor would, so it does not request them again
+            request = landing_run_request(day, digests[day])
+            demo.run(f"raw_catalog {day}", [dg.AssetKey("raw_catalog")], partition_key=day, tags=request.tags)
         keys = [user_range_key(a, b) for a, b in USER_RANGES]
         instance.add_dynamic_partitions(user_id_ranges.name, keys)
         for key in keys:
-            _run(job, instance, f"raw_users {key}", partition_key=key, asset_selection=[dg.AssetKey("raw_users")])
-        artist = max(range(1, 3000), key=lambda uid: len(graph.tracks(1, uid, USERS)) * 1000
-                     + min(graph.followers_count(1, uid, USERS), 999))
-        instance.add_dynamic_partitions(artists.name, [str(artist)])
-        _run(job, instance, f"raw_follow_graph + raw_repost_timelines {artist}", partition_key=str(artist),
-             asset_selection=[dg.AssetKey("raw_follow_graph"), dg.AssetKey("raw_repost_timelines")])
-        _run(job, instance, "raw_user_imports", asset_selection=[dg.AssetKey("raw_user_imports")])
+            demo.run(f"raw_users {key}", [dg.AssetKey("raw_users")], partition_key=key)
+        top = [str(a) for a in _top_artists(ARTISTS)]
+        instance.add_dynamic_partitions(artists.name, top)
+        for artist in top:
+            demo.run(f"raw_follow_graph + raw_repost_timelines {artist}",
+                     [dg.AssetKey("raw_follow_graph"), dg.AssetKey("raw_repost_timelines")], partition_key=artist)
+        demo.run("raw_user_imports", [dg.AssetKey("raw_user_imports")])
 
-        print("\nReports:", flush=True)
-        for key in store.list("reports/"):
-            print(f"  {store.describe()}/{key}", flush=True)
-        print(f"Warehouse tables: {defs.resources['warehouse'].uri}", flush=True)
-        print("Browse the runs and assets with `make dev` (http://127.0.0.1:3000).", flush=True)
+        demo.remaining({dg.AssetKey(k) for k in INGESTED})
+
+        pages = sorted(k for k in store.list("reports/") if k.endswith("/index.html"))
+        if pages:
+            console.line("Reports (each directory also holds its CSV/JSON/PNG files):")
+            for key in pages:
+                console.line(f"  {store.describe()}/{key}")
+        console.line(f"Warehouse tables: {defs.resources['warehouse'].uri}")
+        console.line(f"Browse the runs and assets: DAGSTER_HOME={os.environ['DAGSTER_HOME']} make dev "
+                     "(http://127.0.0.1:3000, Runs tab)")
+        if demo.failed:
+            console.line(f"FAILED: {', '.join(demo.failed)}")
+            return 1
     return 0
 
 
