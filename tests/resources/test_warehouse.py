@@ -77,26 +77,26 @@ def test_failed_partition_overwrite_leaves_the_old_partitions_readable(spark, tm
     wh.write_partitions(old, "t", "day", ["d1", "d2", "d3"])
     before = _files(tmp_path / "wh")
     # Many rows over 4 tasks for d1 and d2: the tasks before the bad row write files, then the job fails.
-    new = spark.range(0, 4000, numPartitions=4).selectExpr(
+    new = spark.range(0, 400, numPartitions=4).selectExpr(
         "cast(id as int) id", "'new' v", "if(id % 2 = 0, 'd1', 'd2') day"
     )
     with pytest.raises(Exception, match="injected failure"):
-        wh.write_partitions(_failing(new, "id", 3999), "t", "day", ["d1", "d2"])
+        wh.write_partitions(_failing(new, "id", 399), "t", "day", ["d1", "d2"])
     assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d1"), (3, "c", "d2"), (4, "d", "d3")]
     assert _files(tmp_path / "wh") == before  # no staging leftovers, nothing half-swapped
     # and the same write without the failure replaces d1 and d2
     wh.write_partitions(new, "t", "day", ["d1", "d2"])
     got = wh.read(spark, "t")
-    assert got.count() == 4001 and _rows(got.where("day = 'd3'")) == [(4, "d", "d3")]
+    assert got.count() == 401 and _rows(got.where("day = 'd3'")) == [(4, "d", "d3")]
 
 
 def test_failed_table_overwrite_leaves_the_old_table_readable(spark, tmp_path):
     wh = Warehouse(uri=str(tmp_path / "wh"))
     wh.write_table(spark.createDataFrame([(1,), (2,)], "x int"), "u")
     before = _files(tmp_path / "wh")
-    new = spark.range(0, 4000, numPartitions=4).selectExpr("cast(id as int) x")
+    new = spark.range(0, 400, numPartitions=4).selectExpr("cast(id as int) x")
     with pytest.raises(Exception, match="injected failure"):
-        wh.write_table(_failing(new, "x", 3999), "u")
+        wh.write_table(_failing(new, "x", 399), "u")
     assert sorted(r.x for r in wh.read(spark, "u").collect()) == [1, 2]
     assert _files(tmp_path / "wh") == before
 
