@@ -236,7 +236,7 @@ def repost_timelines(context: dg.AssetExecutionContext, spark: SparkResource, ob
                      F.sum(F.col("reposted_at").isNull().cast("int")).alias("untimed")).first()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": fig.n, "tracks": fig.tracks, "artists": fig.artists,
-        "reposts_without_time": fig.untimed or 0, "hourly_rows": warehouse.read(session, "repost_hourly").count(),
+        "reposts_without_time": fig.untimed or 0,
         "dagster/column_schema": _schema(events), "preview": _preview(events),
     })
 

@@ -20,7 +20,7 @@ BLOCK = farm_block()
 USERS = (BLOCK + 1) * P.BLOCK  # the farm's block is the last one served
 
 
-def small_artist_set(seed: int = SEED, users: int = USERS, max_tracks: int = 15, extra: int = 12) -> list[int]:
+def small_artist_set(seed: int = SEED, users: int = USERS, max_tracks: int = 10, extra: int = 6) -> list[int]:
     """The farm's targets, the release-day artists, multi-follow targets and a few others
     of the farm's block, each with at most ``max_tracks`` tracks (keeps repost crawls small)."""
     plan = graph.block_plan(seed, BLOCK)
