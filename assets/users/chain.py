@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -182,4 +181,4 @@ def spam_share(scores: DataFrame) -> float:
     return float(row["s"] or 0.0)
 
 
-__all__ = ["load_users", "read_raw_records", "run_users_chain", "status_counts", "spam_share", "np"]
+__all__ = ["load_users", "read_raw_records", "run_users_chain", "status_counts", "spam_share"]
