@@ -33,6 +33,7 @@ seed), ``OFFBEAT_BENCH_RECORD=0`` to leave bench/RESULTS.md alone.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,19 @@ def evaluate(spark, train_users, eval_users, eval_truth: pd.DataFrame, train_tru
     return q, {"train": tr, "eval": ev}
 
 
+def chain_version() -> str:
+    """The last commit touching assets/users, '+dirty' when the working tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "log", "-1", "--format=%h", "--", "assets/users"], cwd=root, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "assets/users"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head or 'uncommitted'}{'+dirty' if dirty else ''}"
+
+
 def _spark():
     from resources.spark import SparkResource
 
@@ -251,6 +265,8 @@ def main() -> None:
     t = time.perf_counter()
     paths = {s: write_raw_records(raw_records_path(ROOT, s, N_IDS), s, N_IDS) for s in (TRAIN_SEED, EVAL_SEED)}
     print(f"raw records ready in {time.perf_counter() - t:.1f} s: {', '.join(str(p) for p in paths.values())}")
+    version = chain_version()
+    print(f"users chain: assets/users at {version}")
     spark = _spark()
     train_users, eval_users = users_frame(spark, paths[TRAIN_SEED]).persist(), users_frame(spark, paths[EVAL_SEED]).persist()
     t_train, t_eval = truth(TRAIN_SEED, N_IDS), truth(EVAL_SEED, N_IDS)
@@ -285,8 +301,8 @@ def main() -> None:
         common = (f"train seed {TRAIN_SEED} / eval seed {EVAL_SEED}, {N_IDS:,} ids each, {tag}; baseline = seed rule "
                   f"(shortener => spam) on the crawled eval users")
         if tag == "imported_dump":
-            common = ("imported dump (3,000 users, half spam, no superstars; chain trained and scored on it, no labels); "
-                      "baseline = seed rule on the crawled eval users")
+            common = (f"imported dump (3,000 users, half spam, no superstars; chain {version} trained and scored on it, "
+                      "no labels); baseline = seed rule on the crawled eval users")
         record(f"users_spam_precision_{tag}", s["spam_precision"], baseline["spam_precision"], "precision",
                f"{common}; target >= 0.95; {verdict}")
         record(f"users_spam_recall_{tag}", s["spam_recall"], baseline["spam_recall"], "recall",
