@@ -42,32 +42,42 @@ from assets.network.triads import (
 class _DyadIndex:
     """Which unordered pairs (key ``min * n + max``) are currently dyads.
 
-    A bit per possible pair when that fits in ``max_bitmap_bytes`` (updates cost the
-    number of switched dyads), else a sorted key array rebuilt after each batch.
+    A byte per possible pair when ``n * n`` fits in ``max_bitmap_bytes``, else a bit per
+    pair when that fits (updates then cost the number of switched dyads), else a sorted
+    key array rebuilt after each batch.
     """
 
     def __init__(self, n: int, keys: np.ndarray, max_bitmap_bytes: int = 64 << 20):
-        self.bitmap = n * n <= 8 * max_bitmap_bytes
-        if self.bitmap:
+        self.mode = "bytes" if n * n <= max_bitmap_bytes else "bits" if n * n <= 8 * max_bitmap_bytes else "sorted"
+        if self.mode == "bytes":
+            self.flags = np.zeros(n * n, dtype=bool)
+            self.flags[keys] = True
+        elif self.mode == "bits":
             self.bits = np.zeros((n * n + 7) // 8, dtype=np.uint8)
-            self.add(keys)
+            self._set_bits(keys)
         else:
             self.keys = np.sort(keys)
 
     def contains(self, k: np.ndarray) -> np.ndarray:
-        if self.bitmap:
+        if self.mode == "bytes":
+            return self.flags[k]
+        if self.mode == "bits":
             return ((self.bits[k >> 3] >> (k & 7).astype(np.uint8)) & 1).astype(bool)
         idx = np.searchsorted(self.keys, k)
         idx[idx == len(self.keys)] = len(self.keys) - 1
         return self.keys[idx] == k
 
-    def add(self, k: np.ndarray) -> None:
+    def _set_bits(self, k: np.ndarray) -> None:
         np.bitwise_or.at(self.bits, k >> 3, (1 << (k & 7)).astype(np.uint8))
 
     def replace(self, old: np.ndarray, new: np.ndarray) -> None:
-        if self.bitmap:
+        """Remove the dyads ``old`` and add ``new`` (distinct keys, new ones absent)."""
+        if self.mode == "bytes":
+            self.flags[old] = False
+            self.flags[new] = True
+        elif self.mode == "bits":
             np.bitwise_and.at(self.bits, old >> 3, ~(1 << (old & 7)).astype(np.uint8))
-            self.add(new)
+            self._set_bits(new)
         else:
             keep = np.ones(len(self.keys), dtype=bool)
             keep[np.searchsorted(self.keys, old)] = False
@@ -76,6 +86,31 @@ class _DyadIndex:
 
 def _pair_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(a, b) * n + np.maximum(a, b)
+
+
+def _reject_duplicates(ok: np.ndarray, k1: np.ndarray, k2: np.ndarray, n: int) -> None:
+    """Clear ``ok`` for every accepted proposal whose new dyad another one also creates."""
+    idx = np.flatnonzero(ok)
+    if len(idx) < 2:
+        return
+    keys = np.concatenate([k1[idx], k2[idx]])
+    tags = np.concatenate([idx, idx])
+    tag_bits = int(len(ok)).bit_length()
+    if (n * n).bit_length() + tag_bits <= 62:
+        # one plain sort of (key, proposal) packed in an int64
+        packed = np.sort((keys << tag_bits) | tags)
+        key = packed >> tag_bits
+        same = np.flatnonzero(key[1:] == key[:-1])
+        if len(same):
+            mask = (1 << tag_bits) - 1
+            ok[packed[same] & mask] = False
+            ok[packed[same + 1] & mask] = False
+        return
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    same = np.flatnonzero(sk[1:] == sk[:-1])
+    ok[tags[order[same]]] = False
+    ok[tags[order[same + 1]]] = False
 
 
 def _switch(
@@ -95,14 +130,8 @@ def _switch(
     k2 = _pair_key(a2, b1, n)
     ok &= ~index.contains(k1)
     ok &= ~index.contains(k2)
-    # a new dyad proposed twice in this batch: reject every proposal involving it
-    both = np.sort(np.concatenate([k1[ok], k2[ok]]))
-    dup = both[1:][both[1:] == both[:-1]]
-    if len(dup):
-        for kk in (k1, k2):
-            idx = np.searchsorted(dup, kk)
-            idx[idx == len(dup)] = len(dup) - 1
-            ok &= dup[idx] != kk
+    # a new dyad proposed twice in this batch: reject every proposal creating it
+    _reject_duplicates(ok, k1, k2, n)
     if not ok.any():
         return 0
     index.replace(
@@ -152,7 +181,7 @@ def randomise(
 
 def connected_counts(d: Dyads) -> np.ndarray:
     """Counts of the 13 connected triad types (CONNECTED_TRIADS order)."""
-    tri, _ = triangle_tricodes(d.n, d.u, d.v, d.code)
+    tri, _ = triangle_tricodes(d.n, d.u, d.v, d.code, max_dense_bytes=64 << 20)  # speed over memory
     census = census_from_dyads(d, tri)
     return np.array([census[t] for t in CONNECTED_TRIADS], dtype=np.float64)
 

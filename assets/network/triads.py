@@ -240,12 +240,14 @@ def triangle_tricodes(
     *,
     per_node: bool = False,
     chunk: int = 1 << 17,
+    max_dense_bytes: int = 8 << 20,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Count the triangles of a dyad graph by their 6-bit tricode.
 
     Returns ``(counts[64], triangles_per_node or None)``. ``u, v, code`` as in ``Dyads``
     (any orientation of each dyad is fine; no duplicates). ``chunk`` bounds the number of
-    candidate wedges held in memory at once.
+    candidate wedges held in memory at once; graphs with ``n * n <= max_dense_bytes`` look
+    closing dyads up in a byte-per-pair map, larger ones in a ``KeySet``.
     """
     counts = np.zeros(64, dtype=np.int64)
     per = np.zeros(n, dtype=np.int64) if per_node else None
@@ -275,7 +277,14 @@ def triangle_tricodes(
     per_pos = indptr[lo + 1] - 1 - np.arange(m, dtype=np.int64)
     if int(per_pos.sum()) == 0:
         return counts, per
-    keys = KeySet(key)
+    # the closing dyad (b, c): a byte per possible pair holding its code + 1 when n is
+    # small, else the hash set
+    dense = n * n <= max_dense_bytes
+    if dense:
+        codemap = np.zeros(n * n, dtype=np.uint8)
+        codemap[key] = c + 1  # 0 = no dyad
+    else:
+        keys = KeySet(key)
     cum = np.cumsum(per_pos)
     total = int(cum[-1])
     start = 0
@@ -297,11 +306,17 @@ def triangle_tricodes(
             step[heads[1:]] = ps[1:] + 1 - (ps[:-1] + cn[:-1])
             step[0] = ps[0] + 1
             q = np.cumsum(step)
-            idx = keys.find(hi[p] * n + hi[q])
-            hit = idx >= 0
+            qk = hi[p] * n + hi[q]
+            if dense:
+                cq = codemap[qk].astype(np.int64) - 1
+                hit = cq >= 0
+            else:
+                idx = keys.find(qk)
+                hit = idx >= 0
             if hit.any():
-                p, q, idx = p[hit], q[hit], idx[hit]
-                t = c[p] + 4 * c[q] + 16 * c[idx]
+                p, q = p[hit], q[hit]
+                cq = cq[hit] if dense else c[idx[hit]]
+                t = c[p] + 4 * c[q] + 16 * cq
                 counts += np.bincount(t, minlength=64)
                 if per is not None:
                     nodes = np.concatenate([lo[p], hi[p], hi[q]])

@@ -43,11 +43,24 @@ def test_randomise_keeps_degrees_and_mutual_pairs(graph, bitmap):
     assert changed > 0.5
 
 
-def test_bitmap_and_sorted_indexes_take_the_same_switches():
+def test_byte_bit_and_sorted_indexes_take_the_same_switches():
     dy = to_dyads(*random_graph(np.random.default_rng(2), 200, 2500, 0.25))
-    a = randomise(dy, np.random.default_rng(9), 5)
-    b = randomise(dy, np.random.default_rng(9), 5, max_bitmap_bytes=0)
-    assert (a.u == b.u).all() and (a.v == b.v).all() and (a.code == b.code).all()
+    a = randomise(dy, np.random.default_rng(9), 5)  # a byte per pair
+    for limit in (10_000, 0):  # a bit per pair (40,000 pairs), then sorted keys
+        b = randomise(dy, np.random.default_rng(9), 5, max_bitmap_bytes=limit)
+        assert (a.u == b.u).all() and (a.v == b.v).all() and (a.code == b.code).all()
+
+
+def test_duplicate_new_dyads_are_all_rejected():
+    from assets.network.motifs import _reject_duplicates
+
+    k1 = np.array([5, 7, 9, 11, 5], dtype=np.int64)
+    k2 = np.array([6, 8, 7, 12, 13], dtype=np.int64)
+    for n in (10, 1 << 40):  # packed sort, then the argsort path for huge n
+        ok = np.array([True, True, True, True, False])
+        _reject_duplicates(ok, k1, k2, n)
+        # 7 is created by proposals 1 and 2; proposal 4 (also 5) was already rejected
+        assert ok.tolist() == [True, False, False, True, False]
 
 
 def test_igraph_rewire_loses_mutual_pairs_ours_keeps_them():

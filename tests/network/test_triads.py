@@ -62,14 +62,16 @@ def test_wiki_vote_core_equals_networkx():
     assert min(ours.values()) > 0
 
 
-def test_chunked_wedge_join_equals_one_pass():
+def test_chunked_and_hashed_wedge_join_equal_one_dense_pass():
     rng = np.random.default_rng(3)
     s, d = random_graph(rng, 300, 4000, mutual=0.3)
     dy = to_dyads(s, d)
-    whole, per_whole = triangle_tricodes(dy.n, dy.u, dy.v, dy.code, per_node=True)
+    whole, per_whole = triangle_tricodes(dy.n, dy.u, dy.v, dy.code, per_node=True, max_dense_bytes=1 << 20)
     parts, per_parts = triangle_tricodes(dy.n, dy.u, dy.v, dy.code, per_node=True, chunk=17)
+    hashed, per_hashed = triangle_tricodes(dy.n, dy.u, dy.v, dy.code, per_node=True, max_dense_bytes=0)
     assert whole.sum() > 100
     assert (whole == parts).all() and (per_whole == per_parts).all()
+    assert (whole == hashed).all() and (per_whole == per_hashed).all()
     assert per_whole.sum() == 3 * whole.sum()
 
 
