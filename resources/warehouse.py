@@ -80,9 +80,16 @@ class Warehouse(dg.ConfigurableResource):
             fs.delete(aside, True)
 
     def _remove(self, spark, uri: str) -> None:
+        """Delete a staging directory, and ``.staging`` itself once nothing else is in it."""
         fs, path = self._fs_path(spark, uri)
         if fs.exists(path):
             fs.delete(path, True)
+        parent = path.getParent()
+        try:
+            if fs.exists(parent) and len(fs.listStatus(parent)) == 0:
+                fs.delete(parent, False)  # fails harmlessly if another write just started
+        except Exception:  # noqa: BLE001 - best-effort tidy-up
+            pass
 
     def write_table(self, df, table: str) -> str:
         """Replace the whole (unpartitioned) table; a failed write leaves the old one."""

@@ -34,6 +34,7 @@ def test_rewriting_a_partition_replaces_only_that_partition(spark, tmp_path):
         (5, "e", "2024-01-02"),
         (6, "f", "2024-01-02"),
     ]
+    assert sorted(p.name for p in (tmp_path / "wh").iterdir()) == ["t"]  # no staging left behind
 
 
 def test_rewriting_a_partition_with_no_rows_empties_it(spark, tmp_path):
