@@ -4,6 +4,7 @@ launches the runs: one raw_catalog run per day and ONE fingerprint run for the 5
 Between daemon iterations the automation condition sensor's logic is evaluated on the real
 Definitions against the same instance: nothing downstream is requested while the backfill
 is in progress, exactly one detection run is requested once it completes, and none after.
+A day arriving afterwards requests that day's fingerprints alone (detection waits for them).
 """
 
 from __future__ import annotations
@@ -112,5 +113,14 @@ def test_five_day_backfill_is_one_fingerprint_run_and_one_detection_run(location
         assert len(after) == 1, after
         assert after[0].asset_graph_subset is None and after[0].partition_key is None
         assert DETECTION <= _keys(after[0]) and "track_fingerprints" not in _keys(after[0])
+        if "catalog_fraud_report" in {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}:
+            assert "catalog_fraud_report" in _keys(after[0])
         result, again = _tick(defs, instance, result.cursor)
         assert again == []
+
+        # A day's files arrive again (the landing sensor's run): that day's fingerprints are
+        # requested alone; detection waits for them (no run racing the fingerprint run).
+        landing = defs.resolve_job_def("catalog_landing")
+        assert landing.execute_in_process(instance=instance, partition_key=DAYS[2]).success
+        result, arrival = _tick(defs, instance, result.cursor)
+        assert [(_keys(r), r.partition_key) for r in arrival] == [({"track_fingerprints"}, DAYS[2])]
