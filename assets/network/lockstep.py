@@ -41,7 +41,7 @@ class LockstepConfig:
     min_targets: int = 3
     min_group: int = 3
     alpha: float = 0.01
-    max_pairs: int = 30_000_000  # memory guard for candidate pairs per scale
+    max_pairs: int = 30_000_000  # memory guard per scale: beyond it the busiest windows are left out
 
 
 def target_key(ids: np.ndarray | pd.Series, kind: str) -> np.ndarray:
@@ -66,7 +66,14 @@ def _candidate_pairs(user: np.ndarray, tgt: np.ndarray, t: np.ndarray, delta_ms:
     if total == 0:
         return np.empty((0, 2), dtype=np.int64)
     if total > cfg.max_pairs:
-        raise MemoryError(f"lockstep: {total:,} candidate pairs at delta={delta_ms // 1000}s exceed max_pairs")
+        # memory guard: leave out the busiest windows first (where a target's own activity is
+        # densest, so the null gives synchronisation there the least weight anyway)
+        srt = np.sort(counts)
+        cap = int(srt[np.searchsorted(np.cumsum(srt), cfg.max_pairs, side="right") - 1]) if srt[0] <= cfg.max_pairs else 0
+        counts = np.where(counts <= cap, counts, 0)
+        total = int(counts.sum())
+        if total == 0:
+            return np.empty((0, 2), dtype=np.int64)
     i = np.repeat(np.arange(len(comp)), counts)
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     j = i + 1 + offsets

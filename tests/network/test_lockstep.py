@@ -75,3 +75,9 @@ def test_candidate_pairs_equal_brute_force():
 def test_no_times_no_groups():
     ev = pd.DataFrame({"user_id": [1, 2, 3], "target": [2, 2, 2], "t_ms": [None, None, None]})
     assert lockstep(ev).empty
+
+
+def test_memory_guard_keeps_the_quiet_windows():
+    ev, who = _scene(np.random.default_rng(4))
+    res = lockstep(ev, LockstepConfig(max_pairs=20_000))  # the release-day burst alone has ~45k pairs
+    assert set(res.loc[res["lockstep_flagged"], "user_id"]) == who["farm"]
