@@ -56,8 +56,9 @@ def profanity_count(text: str | None) -> int:
     words, phrases = profanity_lists()
     n = sum(1 for t in toks if t in words)
     if len(toks) > 1:
+        present = set(toks)
         for p in phrases:
-            if p[0] in toks:
+            if p[0] in present:
                 k = len(p)
                 n += sum(1 for i in range(len(toks) - k + 1) if tuple(toks[i:i + k]) == p)
     return n
@@ -128,7 +129,9 @@ def term_count(text: str | None, terms: tuple[str, ...]) -> int:
         return 0
     words, phrases = _term_sets(tuple(terms))
     n = sum(1 for t in toks if t in words)
+    present = set(toks)
     for p in phrases:
-        k = len(p)
-        n += sum(1 for i in range(len(toks) - k + 1) if tuple(toks[i:i + k]) == p)
+        if p[0] in present:
+            k = len(p)
+            n += sum(1 for i in range(len(toks) - k + 1) if tuple(toks[i:i + k]) == p)
     return n
