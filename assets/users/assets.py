@@ -43,6 +43,7 @@ class UsersRunConfig(dg.Config):
     cluster_sample_size: int = Field(default=50_000, description="Users sampled to fit K-Means (all users are assigned on Spark).")
     train_per_class: int = Field(default=5_000, description="Training users per class (balanced).")
     test_per_class: int = Field(default=5_000, description="Held-out users per class (disjoint from training).")
+    mlp_alpha: float = Field(default=1e-2, description="L2 penalty of the network (robustness to noisy cluster labels).")
     model_features: str = Field(default="all", description="'all' features or the CFS-'selected' ones as model inputs.")
     min_accuracy: float = Field(default=0.90, description="Promotion bar: held-out accuracy.")
     min_spam_auc: float = Field(default=0.95, description="Promotion bar: ROC-AUC of spam vs rest.")
@@ -54,7 +55,7 @@ class UsersRunConfig(dg.Config):
         return UsersConfig(
             stock_phrase_min_descriptions=self.stock_phrase_min_descriptions, k_min=self.k_min, k_max=self.k_max,
             cluster_sample_size=self.cluster_sample_size, train_per_class=self.train_per_class,
-            test_per_class=self.test_per_class, model_features=self.model_features, min_accuracy=self.min_accuracy,
+            test_per_class=self.test_per_class, model_features=self.model_features, mlp_alpha=self.mlp_alpha, min_accuracy=self.min_accuracy,
             min_spam_auc=self.min_spam_auc, max_regression=self.max_regression,
             spam_share_tolerance=self.spam_share_tolerance, seed=self.seed)
 

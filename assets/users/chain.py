@@ -119,7 +119,7 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
             applied = spam_model.apply_known_labels(part[["user_id", "label"]], known, fallback)
             part["label"] = applied["label"].to_numpy()
     use = kept if config.model_features == "selected" else list(features.FEATURES)
-    fitted = spam_model.fit(train, use, "label", config.hidden_layers, config.seed)
+    fitted = spam_model.fit(train, use, "label", config.hidden_layers, config.seed, config.mlp_alpha)
     fitted.metrics = spam_model.evaluate(fitted, test, "label")
     fitted.metrics["train_rows"] = int(len(train))
     return fitted, test

@@ -51,6 +51,7 @@ class UsersConfig:
     train_per_class: int = 5_000
     test_per_class: int = 5_000
     hidden_layers: tuple[int, ...] = (64, 32)
+    mlp_alpha: float = 1e-2  # L2 penalty: smoother boundaries, robust to noisy cluster labels
     model_features: str = "all"  # "all" features or the CFS-"selected" ones
     # promotion bar (on the held-out balanced sample labelled like the training data)
     min_accuracy: float = 0.90

@@ -119,13 +119,13 @@ def balanced_split(labelled: DataFrame, label: str, per_class_train: int, per_cl
 
 
 def fit(train: pd.DataFrame, features: list[str], label: str = "label", hidden: tuple[int, ...] = (64, 32),
-        seed: int = 0) -> SpamModel:
+        seed: int = 0, alpha: float = 1e-2) -> SpamModel:
     """Fit log1p + scaling + MLP; classes weighted so each class counts equally."""
     X = train[features].to_numpy(dtype="float64")
     y = train[label].astype(str).to_numpy()
     counts = pd.Series(y).value_counts()
     weight = pd.Series(y).map(len(y) / (len(counts) * counts)).to_numpy()
-    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", alpha=1e-3, max_iter=300,
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", alpha=alpha, max_iter=300,
                         early_stopping=len(y) >= 200, n_iter_no_change=15, random_state=seed)
     pipe = Pipeline([("prep", preprocessor(tuple(features))), ("mlp", mlp)])
     pipe.fit(X, y, mlp__sample_weight=weight)
