@@ -180,8 +180,13 @@ def users_frame(spark, path: Path):
 
 
 def evaluate(spark, train_users, eval_users, eval_truth: pd.DataFrame, train_truth: pd.DataFrame | None = None,
-             known=None, config=None) -> tuple[Quality, dict]:
-    """Train on ``train_users`` (optionally with ``known`` labels), score ``eval_users``."""
+             known=None, config=None, eval_full: bool = True) -> tuple[Quality, dict]:
+    """Train on ``train_users`` (optionally with ``known`` labels), score ``eval_users``.
+
+    ``eval_full``: run the whole chain on the evaluation users with ``model=`` (their own
+    clusters and elbow are reported too); False computes only their features and scores
+    them with the trained model (what the chain's ``spam_scores`` does with ``model=``).
+    """
     from assets.users.chain import run_users_chain
     from assets.users.config import UsersConfig
 
@@ -189,18 +194,26 @@ def evaluate(spark, train_users, eval_users, eval_truth: pd.DataFrame, train_tru
     t0 = time.perf_counter()
     tr = run_users_chain(spark, train_users, known_labels=known, config=config)
     t1 = time.perf_counter()
-    ev = run_users_chain(spark, eval_users, config=config, model=tr["model"])
+    if eval_full:
+        ev = run_users_chain(spark, eval_users, config=config, model=tr["model"])
+    else:
+        from assets.users import features, scoring
+
+        feats_ev = features.user_features(eval_users, config)[0].persist()
+        ev = {"user_features": feats_ev, "spam_scores": scoring.score_users(feats_ev, tr["model"]), "elbow": tr["elbow"],
+              "user_clusters": None}
     t2 = time.perf_counter()
     pred = ev["spam_scores"].select("user_id", "predicted_class", "spam_probability").toPandas()
     summary, cases, confusion = metrics(pred, eval_truth)
     summary["elbow_k_train"] = int(tr["elbow"].k)
-    summary["elbow_k_eval"] = int(ev["elbow"].k)
+    summary["elbow_k_eval"] = int(ev["elbow"].k) if eval_full else None
     cols = ["user_id", "cluster", "cluster_name"]
     feats = ev["user_features"].select("user_id", *FEATURE_VIEW).toPandas()
     q = Quality(summary, cases, confusion,
                 clusters_train=contingency(tr["user_clusters"].select(*cols).toPandas(), train_truth)
                 if train_truth is not None else None,
-                clusters_eval=contingency(ev["user_clusters"].select(*cols).toPandas(), eval_truth),
+                clusters_eval=contingency(ev["user_clusters"].select(*cols).toPandas(), eval_truth)
+                if eval_full else None,
                 extra={"train_s": t1 - t0, "eval_s": t2 - t1, "model_metrics": tr["model_metrics"],
                        "diagnosis": diagnose(feats, pred, eval_truth),
                        "kept": list(tr["feature_selection"].kept), "dropped": list(tr["feature_selection"].dropped)})

@@ -14,7 +14,8 @@ import pytest
 from bench import users_quality as uq
 from bench._users_data import write_raw_records
 
-TRAIN_SEED, EVAL_SEED, N_IDS = 21, 22, 9_000
+TRAIN_SEED, EVAL_SEED, N_IDS = 21, 22, 7_000
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def quality(spark, tmp_path_factory):
     paths = {s: write_raw_records(root / f"raw_{s}.jsonl.gz", s, N_IDS) for s in (TRAIN_SEED, EVAL_SEED)}
     train = uq.users_frame(spark, paths[TRAIN_SEED]).persist()
     evalu = uq.users_frame(spark, paths[EVAL_SEED]).persist()
-    q, _ = uq.evaluate(spark, train, evalu, uq.truth(EVAL_SEED, N_IDS), uq.truth(TRAIN_SEED, N_IDS))
+    q, _ = uq.evaluate(spark, train, evalu, uq.truth(EVAL_SEED, N_IDS), uq.truth(TRAIN_SEED, N_IDS), eval_full=False)
     print(q.hard_cases.to_string(index=False))
     print(q.confusion.to_string())
     return q
