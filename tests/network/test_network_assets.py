@@ -163,8 +163,11 @@ def test_writer_equals_a_real_crawl(network_artists, tmp_path):
     assert sorted(map(key_of, crawled)) == sorted(map(key_of, edges))
 
 
-def test_systemic_landing_problem_blocks_downstream(spark, tmp_path):
-    res = _resources(tmp_path)
+def test_systemic_landing_problem_blocks_downstream(spark, tmp_path, object_store):
+    """Local directory and S3 (moto over HTTP): raw and landed files reach Spark through
+    ``local_paths``; a file without the required columns is quarantined whole and the
+    blocking check stops follow_bots."""
+    res = {**_resources(tmp_path), "object_store": object_store}
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
         gz.write(json.dumps({"src": 1, "dst": 2, "followed_at_ms": 1, "depth": 1, "seen_from": "followers"}).encode())
@@ -180,3 +183,5 @@ def test_systemic_landing_problem_blocks_downstream(spark, tmp_path):
     assert "follow_bots" not in done
     q = list(res["object_store"].read_jsonl_gz("quarantine/follow_edges/broken.csv.jsonl.gz"))
     assert q[0]["rows"] == 2 and "missing required column" in q[0]["reason"]
+    edges = res["warehouse"].read(spark, "follow_edges").toPandas()
+    assert edges[["follower_id", "followee_id", "artist_id", "multiplicity"]].values.tolist() == [[1, 2, 2, 1]]
