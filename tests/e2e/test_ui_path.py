@@ -159,6 +159,23 @@ def runs(gql: GraphQL) -> list[dict]:
     return data["runsOrError"]["results"]
 
 
+def failures(gql: GraphQL, all_runs: list[dict]) -> list[dict]:
+    """Each run that did not succeed, with its failed steps' error messages (from the event log)."""
+    out = []
+    for r in all_runs:
+        if r["status"] in IN_PROGRESS or r["status"] == "SUCCESS":
+            continue
+        data = gql("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection { events {
+            __typename ... on ExecutionStepFailureEvent { stepKey error { message } }
+            ... on RunFailureEvent { message } } } } }""", id=r["runId"])
+        events = (data["logsForRun"] or {}).get("events", [])
+        errors = [f"{e.get('stepKey') or 'run'}: {(e.get('error') or {}).get('message') or e.get('message')}"
+                  for e in events if e["__typename"] in ("ExecutionStepFailureEvent", "RunFailureEvent")]
+        out.append({"run": r["runId"], "status": r["status"],
+                    "assets": ["/".join(a["path"]) for a in r["assetSelection"] or []], "errors": errors})
+    return out
+
+
 def backfill_status(gql: GraphQL, backfill_id: str) -> str:
     data = gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
         ... on PartitionBackfill { status } ... on PythonError { message } } }""", id=backfill_id)
@@ -173,7 +190,7 @@ def wait_settled(gql: GraphQL, started: Started, backfill_id: str, deadline: flo
         status = backfill_status(gql, backfill_id)
         busy = [r for r in runs(gql) if r["status"] in IN_PROGRESS]
         if status in ("FAILED", "CANCELED", "COMPLETED_FAILED"):
-            raise AssertionError(f"backfill {backfill_id} ended {status}: {runs(gql)}")
+            raise AssertionError(f"backfill {backfill_id} ended {status}: {failures(gql, runs(gql))}")
         if status.startswith("COMPLETED") and not busy:
             quiet_since = quiet_since or time.time()
             if time.time() - quiet_since >= QUIET_S:
@@ -278,7 +295,7 @@ def test_ui_path_whole_graph_and_catalog_backfill(tmp_path):
             all_runs = runs(gql)
             failed = [(r["runId"], r["status"], [a["path"] for a in r["assetSelection"] or []])
                       for r in all_runs if r["status"] != "SUCCESS"]
-            assert not failed, f"runs that did not succeed: {failed}; logs in {logs}"
+            assert not failed, f"runs that did not succeed: {failures(gql, all_runs)}; logs in {logs}"
             for bid in (catalog_backfill, whole):
                 assert backfill_status(gql, bid) == "COMPLETED_SUCCESS"
                 assert any(t["key"] == "dagster/backfill" and t["value"] == bid for r in all_runs for t in r["tags"])
