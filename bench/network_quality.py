@@ -31,7 +31,7 @@ from simulator import network_truth as NT
 from simulator import population as P
 
 TARGETS = {"precision": 0.95, "recall": 0.90, "recall_camouflaged": 0.80, "legit_flagged_max": 0.005,
-           "mavens_top3": 1.0}
+           "mavens_in_top3": 1.0}
 BOT_KINDS = NT.BOT_KINDS
 
 
@@ -160,8 +160,15 @@ def evaluate(seed: int, first_block: int, last_block: int, *, repost_max_followe
         n = min(3, len(g))
         top = set(mav.loc[(mav["artist_id"] == a) & (mav["rank"] <= n), "user_id"])
         per_artist.append(len(top & set(g["user_id"])) / n)
+    planted_of = mt.groupby("artist_id")["user_id"].apply(set).to_dict()
+    top3_of = mav[mav["rank"] <= 3].groupby("artist_id")["user_id"].apply(set).to_dict()
+    # a planted maven is "in the top 3" when ranked 1-3, or when its artist has more than
+    # three planted mavens and the top 3 are all planted mavens (only three fit)
+    in_top3 = [r.rank <= 3 or (len(top3_of.get(r.artist_id, ())) == 3 and top3_of[r.artist_id] <= planted_of[r.artist_id])
+               for r in j.itertuples()]
     out["mavens"] = {"artists_with_reposts": len(repost_artists), "reposts": int(len(reposts)),
                      "planted_maven_artist_pairs": int(len(mt)),
+                     "planted_mavens_in_top3": float(np.mean(in_top3)) if in_top3 else float("nan"),
                      "share_ranked_top3": float((j["rank"] <= 3).mean()) if len(j) else float("nan"),
                      "share_not_candidate": float(j["rank"].isna().mean()) if len(j) else float("nan"),
                      "artists_top_min3_all_planted": float(np.mean(np.array(per_artist) == 1)) if per_artist else float("nan"),
@@ -184,7 +191,9 @@ def report(out: dict) -> str:
              f"| recall, camouflaged farms | {out['recall_camouflaged']:.3f} | - | >= 0.80 | "
              f"{met(not out['recall_camouflaged'] < TARGETS['recall_camouflaged'])} |",
              f"| legit flagged (worst group) | {out['legit_flagged_share_max']:.4f} | - | <= 0.005 | "
-             f"{met(out['legit_flagged_share_max'] <= TARGETS['legit_flagged_max'])} |", "",
+             f"{met(out['legit_flagged_share_max'] <= TARGETS['legit_flagged_max'])} |",
+             f"| planted mavens in their artist's top 3 | {out['mavens']['planted_mavens_in_top3']:.3f} | - | 1.0 | "
+             f"{met(out['mavens']['planted_mavens_in_top3'] >= TARGETS['mavens_in_top3'])} |", "",
              "| planted group | flagged | of |", "|---|---|---|"]
     lines += [f"| {k} (bots) | {a} | {b} |" for k, (a, b) in out["recall_by_kind"].items()]
     lines += [f"| {k} (legitimate) | {a} | {b} |" for k, (a, b) in out["legit_flagged"].items()]
@@ -217,16 +226,17 @@ def main() -> None:
         print(report(out))
         ok = (out["precision"] >= TARGETS["precision"] and out["recall"] >= TARGETS["recall"]
               and not out["recall_camouflaged"] < TARGETS["recall_camouflaged"]
-              and out["legit_flagged_share_max"] <= TARGETS["legit_flagged_max"])
+              and out["legit_flagged_share_max"] <= TARGETS["legit_flagged_max"]
+              and out["mavens"]["planted_mavens_in_top3"] >= TARGETS["mavens_in_top3"])
         notes = (f"seed {seed} blocks {first}-{last} ({out['artists']} artists, {out['edges']:,} edges, "
                  f"{out['planted_bots_visible']} planted bots: {out['recall_by_kind']}); ours: multifollow+lockstep+"
                  f"dense_block, baseline: multi-follow only (seed 001); precision {out['precision']:.3f} (baseline "
                  f"{out['baseline_multifollow_only']['precision']:.3f}), camouflaged recall "
-                 f"{out['recall_camouflaged']:.3f}, legit flagged max {out['legit_flagged_share_max']:.4f}, mavens "
-                 f"top-3 {out['mavens']['share_ranked_top3']:.3f}, clean-count abs error "
+                 f"{out['recall_camouflaged']:.3f}, legit flagged max {out['legit_flagged_share_max']:.4f}, planted "
+                 f"mavens in top 3 {out['mavens']['planted_mavens_in_top3']:.3f}, clean-count abs error "
                  f"{out['clean_counts']['abs_error_total']} (all within detector errors: "
                  f"{out['clean_counts']['artists_within_detector_errors'] == out['artists']}); targets P>=0.95 "
-                 f"R>=0.90 camo>=0.80 legit<=0.005: {'met' if ok else 'NOT met'}")
+                 f"R>=0.90 camo>=0.80 legit<=0.005 mavens-in-top-3=1: {'met' if ok else 'NOT met'}")
         record(f"network_bot_recall_s{seed}", out["recall"] * 100, out["baseline_multifollow_only"]["recall"] * 100,
                "% recall", notes)
 
