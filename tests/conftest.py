@@ -37,13 +37,11 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+# Hypothesis keeps its example database and constants cache in ./.hypothesis by default.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(SESSION_TMP, "hypothesis")
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 
-_hypothesis_settings.register_profile(
-    "offbeat", database=DirectoryBasedExampleDatabase(os.path.join(SESSION_TMP, "hypothesis"))
-)
-_hypothesis_settings.load_profile("offbeat")
+set_hypothesis_home_dir(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
 
 from infra.scripts.s3_endpoint import start_s3_endpoint  # noqa: E402
 from resources.object_store import LocalObjectStore, S3ObjectStore  # noqa: E402
