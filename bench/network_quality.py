@@ -87,13 +87,13 @@ def evaluate(seed: int, first_block: int, last_block: int, *, repost_max_followe
     out["recall_by_kind"] = by_kind
     camo = by_kind.get("farm_camouflaged", (0, 0))
     out["recall_camouflaged"] = camo[0] / camo[1] if camo[1] else float("nan")
-    legit = {}
+    legit = {}  # legitimate groups, minus any member a farm hijacked (a bot in the network truth)
     for kind in ("release_day", "heavy_fans"):
-        members = set(truth.loc[truth["kind"] == kind, "user_id"]) & set(scored.index)
+        members = (set(truth.loc[truth["kind"] == kind, "user_id"]) & set(scored.index)) - all_bots
         legit[kind] = (len(members & flagged), len(members))
     if hasattr(P, "hard_case"):  # the users simulator's heavy followers (issue 11), when present
-        ids = [u for u in scored.index if P.hard_case(seed, int(u)) == "new_heavy_follower"]
-        legit["new_heavy_followers"] = (len(set(ids) & flagged), len(ids))
+        ids = {u for u in scored.index if P.hard_case(seed, int(u)) == "new_heavy_follower"} - all_bots
+        legit["new_heavy_followers"] = (len(ids & flagged), len(ids))
     out["legit_flagged"] = legit
     out["legit_flagged_share_max"] = max((a / b for a, b in legit.values() if b), default=0.0)
     # each detector's contribution
