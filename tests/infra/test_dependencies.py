@@ -27,6 +27,8 @@ LOCAL = set(PRODUCT) | set(TEST_SUPPORT)
 USED_WITHOUT_IMPORT = {
     "dagster-webserver": ("Makefile", "dagster dev"),  # the UI behind `dagster dev`
     "tabulate": ("assets/catalog/assets.py", "to_markdown("),  # pandas' to_markdown
+    "uvloop": ("simulator/server.py", 'loop="uvloop"'),  # uvicorn's event loop
+    "better-profanity": ("assets/users/text.py", 'files("better_profanity")'),  # its word list file
     # classes the production instance config names (loaded by Dagster from dagster.yaml)
     "dagster-postgres": ("infra/dagster/production/dagster.yaml", "storage:\n  postgres:"),
     "dagster-aws": ("infra/dagster/production/dagster.yaml", "module: dagster_aws"),
