@@ -316,15 +316,17 @@ def main() -> None:
         if tag == "imported_dump":
             common = (f"imported dump (3,000 users, half spam, no superstars; chain {version} trained and scored on it, "
                       "no labels); baseline = seed rule on the crawled eval users")
-        record(f"users_spam_precision_{tag}", s["spam_precision"], baseline["spam_precision"], "precision",
+        record(f"users_spam_precision_{tag}", 100 * s["spam_precision"], 100 * baseline["spam_precision"], "%",
                f"{common}; target >= 0.95; {verdict}")
-        record(f"users_spam_recall_{tag}", s["spam_recall"], baseline["spam_recall"], "recall",
+        record(f"users_spam_recall_{tag}", 100 * s["spam_recall"], 100 * baseline["spam_recall"], "% recall",
                f"{common}; target >= 0.90; camouflaged recall {s['camouflaged_recall']:.3f} (target >= 0.80, "
                f"baseline {baseline['camouflaged_recall']:.3f}); share flagged per class/hard case: {hc}")
-        record(f"users_4class_accuracy_{tag}", s["four_class_accuracy"], baseline["four_class_accuracy"], "accuracy",
+        record(f"users_4class_accuracy_{tag}", 100 * s["four_class_accuracy"], 100 * baseline["four_class_accuracy"],
+               "% accuracy",
                f"{common}; target >= 0.95; legit shortener users flagged {s['legit_shortener_flagged']:.4f} "
                f"(target <= 0.01, baseline {baseline['legit_shortener_flagged']:.3f}); k train/eval "
-               f"{s['elbow_k_train']}/{s['elbow_k_eval']}; confusion {q.confusion.to_dict()}")
+               f"{s['elbow_k_train']}/{s['elbow_k_eval']}; confusion planted -> predicted "
+               f"{q.confusion.to_dict(orient='index')}")
         if tag == "imported_dump":
             continue
         record(f"users_clusters_{tag}", float(q.clusters_eval.shape[0]), float(q.clusters_train.shape[0]), "clusters",
