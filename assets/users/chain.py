@@ -99,7 +99,8 @@ def nearest_legit_class(clusters: Clusters, pdf: pd.DataFrame, feature_names: tu
 def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: UsersConfig,
                 known_labels=None, cluster_features: tuple[str, ...] = features.FEATURES
                 ) -> tuple[spam_model.SpamModel, pd.DataFrame]:
-    """Balanced disjoint samples labelled by clusters (+ known labels); fit; evaluate."""
+    """Balanced disjoint samples labelled by clusters, corrected by the labelling functions
+    of ``model.evidence`` (+ known labels, which win); fit; evaluate."""
     known = _known_pandas(known_labels)
     labels = clusters.assignments.select("user_id", F.col("cluster_class").alias("label"))
     if known is not None and not known.empty:
@@ -113,6 +114,9 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
     labelled = feats.select("user_id", *features.FEATURES).join(labels, "user_id")
     train, test = spam_model.balanced_split(labelled, "label", config.train_per_class, config.test_per_class,
                                             config.seed)
+    for part in (train, test):  # labelling functions: decisive evidence the clusters drown
+        part["label"] = spam_model.apply_evidence_labels(
+            part, nearest_legit_class(clusters, part, cluster_features)).to_numpy()
     if known is not None and not known.empty:
         for part in (train, test):
             fallback = nearest_legit_class(clusters, part, cluster_features)

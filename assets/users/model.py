@@ -71,6 +71,69 @@ class SpamModel:
         return model
 
 
+# Labelling functions (weak supervision on top of the cluster labels). K-Means groups users
+# by overall shape, so a cluster label is wrong for users whose one decisive trait is
+# drowned by twenty ordinary ones: a same-second batch with a plausible description lands
+# among fans, a musician whose only odd trait is a bit.ly link lands among spam. These rules
+# state evidence that holds on any platform, not thresholds fitted to a population:
+SPAM_EVIDENCE = {
+    # accounts registered in one second with one identical description: scripted signup
+    "same_second_batch": lambda d: d["fake_batch_size"] >= 1,
+    # a random-looking domain on a free TLD (Freenom: overwhelmingly abuse)
+    "random_free_domain": lambda d: d["random_free_domain"] >= 1,
+    # a link on a much-abused TLD (Spamhaus rankings), on an account that publishes nothing
+    "abused_domain_no_tracks": lambda d: (d["abused_tld"] >= 1) & (d["tracks"] < 1),
+    # profanity beside a shortener or random-looking link, on an account that publishes nothing
+    "profane_with_link": lambda d: ((d["description_profanities"] + d["url_title_profanities"]) >= 1)
+    & ((d["url_shortener"] + d["random_domain_name"]) >= 1) & (d["tracks"] < 1),
+    # sales words with a link or description shared with other accounts: one business
+    # promoted by many accounts
+    "shared_business_promo": lambda d: (d["commercial_terms"] >= 1)
+    & ((d["duplicate_urls"] + d["duplicate_descriptions"]) >= 1),
+}
+# Decisive content evidence of spam: with none of it, a link shortener or link hub is how
+# musicians promote releases, not spam (shared links and stock phrases such as "out now on
+# all platforms" are common among musicians too, so they are not decisive).
+CONTENT_EVIDENCE = ("description_profanities", "url_title_profanities", "commercial_terms", "random_domain_name",
+                    "abused_tld", "random_free_domain", "fake_batch_size")
+
+
+def evidence(part: pd.DataFrame) -> pd.Series:
+    """Per row: "spam" (a rule of SPAM_EVIDENCE holds), "legit" (a publishing musician, or a
+    user whose only spam-like trait is a shortener link, with no content evidence), or ""."""
+    out = pd.Series("", index=part.index, dtype=object)
+    no_content = pd.Series(True, index=part.index)
+    for c in CONTENT_EVIDENCE:
+        if c in part.columns:
+            no_content &= pd.to_numeric(part[c], errors="coerce").fillna(0) <= 0
+    publishes = part["tracks"] >= 1 if "tracks" in part.columns else pd.Series(False, index=part.index)
+    only_link = part["url_shortener"] >= 1 if "url_shortener" in part.columns else pd.Series(False, index=part.index)
+    out[no_content & (publishes | only_link)] = "legit"
+    spam = pd.Series(False, index=part.index)
+    for rule in SPAM_EVIDENCE.values():
+        try:
+            spam |= rule(part).fillna(False).astype(bool)
+        except KeyError:  # a feature set without that column
+            continue
+    out[spam] = "spam"
+    return out
+
+
+def apply_evidence_labels(part: pd.DataFrame, legit_fallback: pd.Series, label: str = "label") -> pd.Series:
+    """Cluster labels of ``part`` (user_id, features, ``label``) corrected by ``evidence``:
+    spam evidence makes a user spam; legit evidence takes a user out of a spam cluster into
+    its nearest non-spam cluster's class (``legit_fallback``, indexed by user_id)."""
+    ev = evidence(part)
+    y = part[label].astype(object).copy()
+    y[ev == "spam"] = SPAM
+    out = (ev == "legit") & (y == SPAM)
+    if out.any():
+        fb = legit_fallback.reindex(part.loc[out, "user_id"].to_numpy()).to_numpy()
+        keep = pd.isna(fb)
+        y[out] = np.where(keep, SPAM, fb)
+    return y
+
+
 def apply_known_labels(labels: pd.DataFrame, known: pd.DataFrame | None, legit_fallback: pd.Series) -> pd.DataFrame:
     """``labels`` (user_id, label) with known labels (user_id, label in spam/not-spam) applied.
 
