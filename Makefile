@@ -22,8 +22,10 @@ java:
 $(STAMP): requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory java
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	@echo "Installing the pinned dependencies into $(VENV) (about a minute; log: $(VENV)/install.log)"
+	@export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore; \
+	 { $(PY) -m pip install --upgrade pip && $(PY) -m pip install -r requirements.lock; } > $(VENV)/install.log 2>&1 \
+	 || { tail -n 30 $(VENV)/install.log >&2; echo "ERROR: pip install failed; full log in $(VENV)/install.log" >&2; exit 1; }
 	@touch $(STAMP)
 
 setup: $(STAMP)
