@@ -66,16 +66,16 @@ class Started:
             if proc.poll() is not None:
                 raise AssertionError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
 
-    def stop(self) -> list[int]:
-        """SIGTERM each group (by the pid we started), then SIGKILL what is left; returns
-        the pids still alive afterwards (should be none)."""
+    def stop(self, grace: float = 60) -> list[int]:
+        """SIGTERM each group (by the pid we started: its children, such as code servers and
+        run workers, share the group), wait up to ``grace`` seconds for every member to exit,
+        then SIGKILL what is left; returns the group ids that had to be killed."""
         for _, proc, _ in reversed(self.procs):
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.time() + 30
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + grace
         for _, proc, _ in self.procs:
             try:
                 proc.wait(timeout=max(1, deadline - time.time()))
@@ -83,14 +83,29 @@ class Started:
                 pass
         left = []
         for _, proc, _ in self.procs:
-            try:
-                os.killpg(proc.pid, 0)  # anyone left in the group (run workers, code servers)?
-            except ProcessLookupError:
-                continue
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-            left.append(proc.pid)
+            while time.time() < deadline and _group_alive(proc.pid):
+                time.sleep(0.5)
+            if _group_alive(proc.pid):
+                os.killpg(proc.pid, signal.SIGKILL)
+                left.append(proc.pid)
+            if proc.poll() is None:
+                proc.wait(timeout=10)
         return left
+
+
+def _group_alive(pgid: int) -> bool:
+    """A live (not zombie) process is still in the group."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state ppid pgrp ...
+            return True
+    return False
 
 
 class GraphQL:
@@ -325,4 +340,4 @@ def test_ui_path_whole_graph_and_catalog_backfill(tmp_path):
             assert "reports/catalog/index.html" in reports
         finally:
             left = started.stop()
-    assert not left, f"processes still running after SIGTERM (killed): {left}"
+    assert not left, f"process groups still running 60 s after SIGTERM (then killed): {left}"
