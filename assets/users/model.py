@@ -1,6 +1,7 @@
 """The spam model: a feed-forward network (scikit-learn MLP) on cluster labels.
 
-Training labels are the cluster classes, overridden by known labels where given (a known
+Training labels are the cluster classes, corrected by labelling functions stating decisive
+evidence (``SPAM_EVIDENCE``, ``evidence``), then overridden by known labels where given (a known
 ``spam`` makes the user spam; a known ``not-spam`` inside a spam cluster takes the class
 of the nearest non-spam cluster). Samples are balanced per class (each class capped at
 ``train_per_class``; classes smaller than that are weighted up), training and test
