@@ -142,7 +142,7 @@ class NetworkMetricsConfig(dg.Config):
     seed: int = Field(default=0, description="Seed of the randomisations (per artist: [seed, artist_id]).")
 
 
-@dg.asset(deps=["follow_edges"], group_name=GROUP, kinds={"spark", "parquet", "igraph"}, owners=OWNERS,
+@dg.asset(deps=["follow_edges"], group_name=GROUP, kinds={"spark", "parquet", "numpy"}, owners=OWNERS,
           automation_condition=ON_UPSTREAM_UPDATE)
 def network_metrics(context: dg.AssetExecutionContext, config: NetworkMetricsConfig, spark: SparkResource,
                     warehouse: Warehouse):
