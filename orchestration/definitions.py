@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from assets.catalog import assets as catalog_assets
+from assets.freshness import with_freshness
 from assets.ingest import assets as ingest_assets
 from assets.network import assets as network_assets
 from assets.reports import assets as report_assets
@@ -20,7 +21,7 @@ ASSET_MODULES = [ingest_assets, catalog_assets, report_assets, network_assets, u
 def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
     """Definitions with resources chosen from ``environ`` (default: the process environment)."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        assets=dg.map_asset_specs(with_freshness, dg.load_assets_from_modules(ASSET_MODULES)),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[jobs.catalog_landing_job, jobs.catalog_fingerprints_job, jobs.catalog_detection_job,
               jobs.user_crawl_job, jobs.artist_crawl_job],

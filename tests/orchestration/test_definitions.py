@@ -104,3 +104,15 @@ def test_instance_config_limits_runs_and_the_platform_api_pool(tmp_path):
     graph = build_defs({}).resolve_asset_graph()
     for key in ("raw_users", "raw_follow_graph", "raw_repost_timelines"):
         assert graph.get(dg.AssetKey(key)).pools == {"platform_api"}, key
+
+
+def test_tables_analysts_read_carry_freshness_policies():
+    from assets.freshness import ANALYST_TABLES
+    from orchestration.definitions import build_defs
+
+    graph = build_defs({}).resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert set(ANALYST_TABLES) <= keys, set(ANALYST_TABLES) - keys
+    for name, policy in ANALYST_TABLES.items():
+        assert graph.get(dg.AssetKey(name)).freshness_policy == policy, name
+    assert graph.get(dg.AssetKey("raw_catalog")).freshness_policy is None
