@@ -68,7 +68,7 @@ browser:  ## headless Chromium and Noto CJK fonts for the report tests (Debian; 
 	  else echo "Report browser tests skip without chromium: install it with 'apt-get install chromium fonts-noto-cjk' (Debian)." >&2; fi; }
 
 test-e2e: $(STAMP)  ## Dagster UI path end to end (webserver + daemon + GraphQL backfills; minutes)
-	OFFBEAT_E2E=1 $(PY) -m pytest -p no:cacheprovider -s tests/e2e
+	OFFBEAT_E2E=1 $(PY) -m pytest -p no:cacheprovider -s --timeout=2700 tests/e2e
 
 .PHONY: serve-scores
 serve-scores: $(STAMP)  ## spam scoring service on http://127.0.0.1:$${OFFBEAT_SCORES_PORT:-8787} (promoted model, warehouse features)
