@@ -2,19 +2,27 @@
 
 * Time series: reposts per track per hour (``hourly_series``).
 * Spikes: for every repost at time ``t`` of a track, the reposts in ``(t, t + window]``
-  against the track's baseline just before it: the larger of the reposts in
-  ``(t - window, t]`` and the day before scaled to one window, and the track's lifetime
-  rate (Poisson upper tail, Bonferroni over the track's reposts). A repost "precedes a
-  spike" when that test rejects: a burst starts right after it.
-* Maven candidates, per artist: users whose repost precedes a spike on at least
+  against the track's baseline just before it: the largest of the reposts in
+  ``(t - window, t]``, the day before scaled to one window, and the track's lifetime rate
+  without the tested window (a burst is never its own baseline) (Poisson upper tail,
+  Bonferroni over the track's reposts). A repost "precedes a spike" when that test rejects:
+  a burst follows it.
+* Onsets: every early member of a burst precedes the rest of it, so a spike is credited to
+  the repost that starts it (``spike_onsets``): a preceding repost not inside the window of
+  an earlier preceding repost of the same track. A maven leads the crowd; the crowd (the
+  fan who reposts a minute after the maven, too) is the spike.
+* Maven candidates, per artist: users whose repost starts a spike on at least
   ``min_tracks`` of the artist's tracks. Significance against randomly chosen reposters of
   the same tracks (a permutation test, computed exactly): on each track the user reposted,
-  a uniformly random reposter of that track precedes a spike with probability ``f_track``
-  (the share of its reposters that do): the user's count against that Poisson-binomial
-  distribution (``count_p_value``, exact), and the summed spike strength against the same
-  draws (``p_value``, normal tail of the exact mean and variance), which ranks per artist.
+  a uniformly random reposter of that track starts a spike with probability ``f_track``
+  (the track's onsets over its reposters): the user's count against that Poisson-binomial
+  distribution (``count_p_value``, exact), and the summed strength of the spikes it starts
+  against the same draws (``p_value``, normal tail of the exact mean and variance), which
+  ranks per artist.
 
-Pure pandas per artist (the asset fans artists out over Spark with ``applyInPandas``).
+Nothing here depends on burst sizes or rates: the window is the analyst's, the baseline
+is each track's own, and onsets come from the spike table alone. Pure pandas per artist
+(the asset fans artists out over Spark with ``applyInPandas``).
 """
 
 from __future__ import annotations
@@ -46,15 +54,17 @@ def spikes(reposts: pd.DataFrame, window_ms: int = HOUR_MS, lookback_ms: int = 2
     spike starts right after it (``precedes_spike``)."""
     r = reposts.dropna(subset=["reposted_at_ms"]).astype({"reposted_at_ms": "int64"})
     parts = []
-    for track, g in r.sort_values(["track_id", "reposted_at_ms"]).groupby("track_id", sort=False):
+    for track, g in r.sort_values(["track_id", "reposted_at_ms", "user_id"], kind="stable").groupby("track_id",
+                                                                                                   sort=False):
         t = g["reposted_at_ms"].to_numpy()
         n = len(t)
         after = np.searchsorted(t, t + window_ms, side="right") - np.arange(n) - 1
         before_w = np.arange(n) + 1 - np.searchsorted(t, t - window_ms, side="right")
         before_day = np.arange(n) + 1 - np.searchsorted(t, t - lookback_ms, side="right")
-        life = max(float(t[-1] - t[0]), float(window_ms))
+        # the track's lifetime rate without the window under test (a burst must not be its own baseline)
+        rest_life = np.maximum(float(t[-1] - t[0]) - (np.minimum(t + window_ms, t[-1]) - t), float(window_ms))
         baseline = np.maximum.reduce([before_w.astype(float), before_day * window_ms / lookback_ms,
-                                      np.full(n, n * window_ms / life)])
+                                      (n - after) * window_ms / rest_life])
         log_p = poisson.logsf(after - 1, np.maximum(baseline, 1e-9)) / math.log(10)
         parts.append(pd.DataFrame({
             "artist_id": g["artist_id"].to_numpy(), "track_id": track, "user_id": g["user_id"].to_numpy(),
@@ -76,23 +86,47 @@ def _poisson_binomial_sf(p: np.ndarray, k: int) -> float:
     return float(min(1.0, dist[k:].sum()))
 
 
-def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) -> pd.DataFrame:
-    """Per artist, users preceding spikes on ``min_tracks``+ tracks, ranked by significance.
+def spike_onsets(spk: pd.DataFrame) -> pd.Series:
+    """Per row of ``spikes``: does this repost START a spike (True), rather than sit inside one?
 
-    Statistic: the sum over the user's tracks of the strength of the spike after its repost
-    (``min(cap, -log10 p)``, 0 when no spike follows). Null: the same sum for a random
-    reposter of each of those tracks (the permutation distribution); its mean and variance
-    are exact, the p-value is the normal upper tail (a z-score ranks the candidates).
-    ``count_p_value``: the exact permutation tail of the number of tracks alone.
+    A repost precedes a spike when a burst follows it, so every early member of a burst does
+    too (the fan who reposts a minute after the maven sees nearly the same burst after it).
+    The spike belongs to the repost that starts it: a preceding repost is an onset when no
+    earlier preceding repost of the same track has it inside its own window (its ``after``
+    reposts). Chained, a burst whose flagged reposts overlap is one spike with one onset; a
+    new onset needs a window of its own. Uses only the spike table (no window parameter).
+    """
+    s = spk.sort_values(["track_id", "reposted_at_ms", "user_id"], kind="stable")
+    pos = s.groupby("track_id", sort=False).cumcount().to_numpy()
+    reach = pd.Series(np.where(s["precedes_spike"].to_numpy(bool), pos + s["after"].to_numpy(np.int64), -1),
+                      index=s.index)  # the last position inside each preceding repost's window
+    track = s["track_id"].to_numpy()
+    covered = reach.groupby(track, sort=False).cummax().groupby(track, sort=False).shift(1, fill_value=-1).to_numpy()
+    onset = s["precedes_spike"].to_numpy(bool) & (covered < pos)
+    return pd.Series(onset, index=s.index).reindex(spk.index)
+
+
+def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) -> pd.DataFrame:
+    """Per artist, users who START spikes on ``min_tracks``+ tracks, ranked by significance.
+
+    Credit goes to the repost that starts a spike (``spike_onsets``), not to reposts inside
+    the burst: a maven leads the crowd, the crowd is the spike. Statistic: the sum over the
+    user's tracks of the strength of the spike its repost starts (``min(cap, -log10 p)``, 0
+    when it starts none). Null: the same sum for a random reposter of each of those tracks
+    (the permutation distribution: on each track a random reposter starts a spike with
+    probability ``f`` = onsets / reposters); its mean and variance are exact, the p-value is
+    the normal upper tail (a z-score ranks the candidates). ``count_p_value``: the exact
+    permutation tail of the number of tracks alone. ``tracks_preceding_spike`` counts the
+    tracks on which the user's repost started a spike.
     """
     if spk.empty:
         return pd.DataFrame(columns=MAVEN_COLUMNS)
-    s = spk.assign(strength=np.where(spk["precedes_spike"], np.minimum(cap, -spk["log10_p"]), 0.0))
-    per_track = s.groupby("track_id").agg(mu=("strength", "mean"), var=("strength", "var"),
-                                          f=("precedes_spike", "mean"))
+    onset = spike_onsets(spk)
+    s = spk.assign(onset=onset, strength=np.where(onset, np.minimum(cap, -spk["log10_p"]), 0.0))
+    per_track = s.groupby("track_id").agg(mu=("strength", "mean"), var=("strength", "var"), f=("onset", "mean"))
     s = s.merge(per_track.astype(float).fillna(0.0), left_on="track_id", right_index=True)
     g = s.groupby(["artist_id", "user_id"]).agg(
-        tracks_reposted=("track_id", "size"), tracks_preceding_spike=("precedes_spike", "sum"),
+        tracks_reposted=("track_id", "size"), tracks_preceding_spike=("onset", "sum"),
         expected_preceding=("f", "sum"), stat=("strength", "sum"), mu=("mu", "sum"), var=("var", "sum"),
     ).reset_index()
     out = g[g["tracks_preceding_spike"] >= min_tracks].copy()
@@ -107,7 +141,7 @@ def maven_candidates(spk: pd.DataFrame, min_tracks: int = 2, cap: float = 30.0) 
     out = out.sort_values(["artist_id", "significance", "user_id"], ascending=[True, False, True])
     out["rank"] = out.groupby("artist_id").cumcount() + 1
     out["evidence"] = [
-        f"repost preceded a spike on {r.tracks_preceding_spike} of {r.tracks_reposted} tracks (random reposters of "
+        f"repost started a spike on {r.tracks_preceding_spike} of {r.tracks_reposted} tracks (random reposters of "
         f"the same tracks: {r.expected_preceding:.1f}); spike strength z = {r.significance:.1f}, p = {r.p_value:.1e}"
         for r in out.itertuples()
     ]
