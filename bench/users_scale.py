@@ -16,7 +16,8 @@ is not timed):
   ``mapInPandas``), Spark ``local[2]``; its own per-stage timings.
 * baseline: the same steps in one Python process with pandas: read the Parquet, the same
   per-row feature code (``features.row_features``), the whole-table counts with pandas
-  group-bys, the same ``fit_elbow`` / ``name_clusters`` / CFS / ``fit`` / ``score_frame``
+  group-bys, the same ``fit_elbow`` / ``name_clusters`` / CFS (``select_features`` on a
+  uniform sample of ``selection_sample_size`` users, as ours) / ``fit`` / ``score_frame``
   on pandas frames (same sample sizes and config).
 
 Peak memory: RSS of the phase's whole process tree (Python + JVM + Python workers),
@@ -52,7 +53,7 @@ def run_ours(data_dir: Path) -> dict:
     from bench.catalog_scale import TreeRss
     from resources.spark import SparkResource
 
-    driver = os.environ.get("OFFBEAT_BENCH_DRIVER_MEMORY", "3g")
+    driver = os.environ.get("OFFBEAT_BENCH_DRIVER_MEMORY", "1g")
     parts = int(os.environ.get("OFFBEAT_BENCH_SHUFFLE_PARTITIONS", "8"))
     resource = SparkResource(master="local[2]", shuffle_partitions=parts, driver_memory=driver,
                              checkpoint_dir=str(ROOT / "checkpoints"))
@@ -132,33 +133,6 @@ def baseline_table_features(rows: pd.DataFrame, config) -> pd.DataFrame:
     return rows[["user_id", *FEATURES, *[c for c in EVIDENCE if c in rows.columns]]]
 
 
-def baseline_correlations(df: pd.DataFrame, features: list[str], label: str):
-    """selection.correlations on a pandas frame (same formulas)."""
-    import math
-
-    from assets.users.features import COUNT_LIKE
-
-    X = np.column_stack([np.log1p(np.clip(df[f].to_numpy("float64"), 0, None)) if f in COUNT_LIKE
-                         else df[f].to_numpy("float64") for f in features])
-    n = len(X)
-    mean = X.mean(axis=0)
-    cov = (X.T @ X) / n - np.outer(mean, mean)
-    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rff = np.nan_to_num(np.abs(cov / np.outer(sd, sd)))
-    rcf = np.zeros(len(features))
-    for _c, idx in df.groupby(label).indices.items():
-        p = len(idx) / n
-        if p <= 0 or p >= 1:
-            continue
-        s = X[idx].sum(axis=0)
-        for i in range(len(features)):
-            if sd[i] == 0:
-                continue
-            rcf[i] += p * abs((s[i] / n - mean[i] * p) / (sd[i] * math.sqrt(p * (1 - p))))
-    return pd.Series(rcf, index=features), pd.DataFrame(rff, index=features, columns=features)
-
-
 def run_baseline(data_dir: Path) -> dict:
     from assets.users import clustering, features, scoring, selection
     from assets.users import model as spam_model
@@ -192,8 +166,8 @@ def run_baseline(data_dir: Path) -> dict:
     sec["clustering"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    rcf, rff = baseline_correlations(feats, names, "cluster")
-    kept, _table = selection.cfs(rcf, rff)
+    picked = feats.sample(n=min(config.selection_sample_size, len(feats)), random_state=config.seed)
+    kept = selection.select_features(picked, names, "cluster").kept
     sec["feature_selection"] = time.perf_counter() - t
 
     t = time.perf_counter()

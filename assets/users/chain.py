@@ -54,6 +54,29 @@ def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
     return pdf.sort_values("user_id", kind="stable").reset_index(drop=True)
 
 
+def with_features(feats: DataFrame, sampled: pd.DataFrame) -> pd.DataFrame:
+    """``sampled`` (user_id + label columns, a bounded sample) with the users' features, in
+    the sample's order; the sample is broadcast, so the feature table is scanned once and
+    never shuffled."""
+    if sampled.empty:
+        return sampled.assign(**{f: pd.Series(dtype="float64") for f in features.FEATURES})
+    spark = feats.sparkSession
+    ids = spark.createDataFrame(sampled[["user_id"]].astype("int64"))
+    pdf = feats.select("user_id", *features.FEATURES).join(F.broadcast(ids), "user_id").toPandas()
+    return sampled.merge(pdf, on="user_id", how="inner")
+
+
+def labelled_sample(feats: DataFrame, labels: DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A uniform random sample of about ``n`` users of ``labels`` (user_id + label columns)
+    with their features (all of them when fewer), in user_id order."""
+    total = labels.count()
+    frac = min(1.0, 1.1 * n / max(total, 1))
+    picked = (labels if frac >= 1.0 else labels.sample(fraction=frac, seed=seed)).toPandas()
+    if len(picked) > n:
+        picked = picked.sample(n=n, random_state=seed)
+    return with_features(feats, picked.sort_values("user_id", kind="stable").reset_index(drop=True))
+
+
 def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[str, ...] = features.FEATURES) -> Clusters:
     """K-Means (k at the knee) fitted on a sample, every user assigned on Spark, named."""
     sample = sample_features(feats, config.cluster_sample_size, config.seed)
@@ -111,9 +134,12 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
         labels = labels.join(kdf.withColumnRenamed("label", "known"), "user_id", "left")
         labels = labels.withColumn("label", F.when(F.lower(F.col("known")) == "spam", F.lit(spam_model.SPAM))
                                    .otherwise(F.col("label")))
-    labelled = feats.select("user_id", *features.FEATURES).join(labels, "user_id")
-    train, test = spam_model.balanced_split(labelled, "label", config.train_per_class, config.test_per_class,
-                                            config.seed)
+    # sample the narrow (user_id, label) table, then fetch the features of the sampled users
+    train, test = spam_model.balanced_split(labels.select("user_id", "label"), "label", config.train_per_class,
+                                            config.test_per_class, config.seed)
+    both = with_features(feats, pd.concat([train.assign(_test=False), test.assign(_test=True)], ignore_index=True))
+    train = both[~both["_test"]].drop(columns="_test").reset_index(drop=True)
+    test = both[both["_test"]].drop(columns="_test").reset_index(drop=True)
     for part in (train, test):  # labelling functions: decisive evidence the clusters drown
         part["label"] = spam_model.apply_evidence_labels(
             part, nearest_legit_class(clusters, part, cluster_features)).to_numpy()
@@ -129,13 +155,23 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
     return fitted, test
 
 
+def spread(users: DataFrame, spark: SparkSession) -> DataFrame:
+    """``users`` over at least the default parallelism's number of partitions, so the Python work of
+    the row features runs on every core (a gzip file or a small table is one partition).
+    Hash-partitioned by user_id when it must be spread: no sort, unlike a round-robin
+    repartition; left as it is when it already is."""
+    parts = max(2, spark.sparkContext.defaultParallelism)
+    if users.rdd.getNumPartitions() >= parts:
+        return users
+    return users.repartition(parts, "user_id")
+
+
 def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None, config: UsersConfig = DEFAULT_CONFIG,
                     model: spam_model.SpamModel | None = None) -> dict:
     """Every step after ``users`` (see the module docstring for what comes back)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    # a gzip file is one partition: spread users so Python work runs on every core
-    users = users.repartition(max(2, spark.sparkContext.defaultParallelism))
+    users = spread(users, spark)
     feats, user_urls, stock = features.user_features(users, config)
     feats = feats.persist()
     n_users = feats.count()
@@ -146,8 +182,8 @@ def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None,
     timings["clustering"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    labelled = feats.select("user_id", *features.FEATURES).join(
-        clusters.assignments.select("user_id", "cluster"), "user_id")
+    labelled = labelled_sample(feats, clusters.assignments.select("user_id", "cluster"),
+                               config.selection_sample_size, config.seed)
     sel = selection.select_features(labelled, features.FEATURES, "cluster")
     timings["feature_selection"] = time.perf_counter() - t
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -168,32 +168,41 @@ def table_features(rows: DataFrame, config: UsersConfig) -> tuple[DataFrame, Dat
     * stock_phrase_share: for descriptions of two or more sentences, the share of them that
       are short (at most ``stock_phrase_max_words`` words) and used by at least
       ``stock_phrase_min_descriptions`` distinct descriptions (0 for one sentence).
+
+    The counts are computed on narrow projections of the rows (ids and keys only) and only
+    users with a non-zero count are joined back, in one join by user_id: the wide rows
+    (evidence, arrays) are shuffled once at most, and not at all when the users with
+    duplicates are few enough to broadcast.
     """
     rows = rows.persist()
-    desc = (rows.where(F.col("description_key").isNotNull()).groupBy("description_key")
-            .agg(F.count("*").alias("_desc_users")))
-    batch = (rows.where(F.col("description_key").isNotNull() & F.col("created_second").isNotNull())
-             .groupBy("created_second", "description_key").agg(F.count("*").alias("_batch_users")))
-    urls = (rows.select("user_id", F.explode("url_keys").alias("url_key")).dropDuplicates())
+    described = rows.where(F.col("description_key").isNotNull()).select("user_id", "description_key",
+                                                                        "created_second")
+    # descriptions and (second, description) batches: one exchange by description_key
+    by_desc = Window.partitionBy("description_key")
+    by_batch = Window.partitionBy("description_key", "created_second")
+    dup_desc = (described.select(
+        "user_id",
+        (F.count("*").over(by_desc) - 1).alias("_dup_desc"),
+        F.when(F.col("created_second").isNotNull(), F.count("*").over(by_batch) - 1).alias("_batch"))
+        .where(F.col("_dup_desc") > 0))
+    urls = rows.select("user_id", F.explode("url_keys").alias("url_key")).dropDuplicates()
     url_users = urls.groupBy("url_key").agg(F.count("*").alias("url_users"))
     user_urls = urls.join(url_users, "url_key")
-    dup_url = user_urls.groupBy("user_id").agg((F.max("url_users") - 1).alias("_dup_urls"))
-    phrases = (rows.where(F.size("phrases") > 0).select("description_key", "phrases").dropDuplicates(["description_key"])
+    dup_url = (user_urls.where(F.col("url_users") > 1).groupBy("user_id")
+               .agg((F.max("url_users") - 1).alias("_dup_urls")))
+    phrased = rows.where(F.size("phrases") > 0)
+    phrases = (phrased.select("description_key", "phrases").dropDuplicates(["description_key"])
                .select(F.explode("phrases").alias("phrase")).groupBy("phrase")
                .agg(F.count("*").alias("descriptions")))
     stock = phrases.where(F.col("descriptions") >= config.stock_phrase_min_descriptions)
-    per_user_phrase = (rows.where(F.size("phrases") > 0)
-                       .select("user_id", F.explode("phrases").alias("phrase"))
-                       .join(stock.select("phrase", F.lit(1).alias("_stock")), "phrase", "left")
-                       .groupBy("user_id")
-                       .agg(F.sum(F.coalesce("_stock", F.lit(0))).alias("_stock_n")))
-    feats = (rows.join(desc, "description_key", "left")
-             .join(batch, ["created_second", "description_key"], "left")
-             .join(dup_url, "user_id", "left")
-             .join(per_user_phrase, "user_id", "left")
-             .withColumn("duplicate_descriptions", F.coalesce(F.col("_desc_users") - 1, F.lit(0)).cast("double"))
+    stock_n = (phrased.select("user_id", F.explode("phrases").alias("phrase"))
+               .join(stock.select("phrase"), "phrase")  # a semi-join on a (small) phrase list
+               .groupBy("user_id").agg(F.count("*").alias("_stock_n")))
+    counts = (dup_desc.join(dup_url, "user_id", "full").join(stock_n, "user_id", "full"))
+    feats = (rows.join(counts, "user_id", "left")
+             .withColumn("duplicate_descriptions", F.coalesce("_dup_desc", F.lit(0)).cast("double"))
              .withColumn("duplicate_urls", F.coalesce("_dup_urls", F.lit(0)).cast("double"))
-             .withColumn("fake_batch_size", F.coalesce(F.col("_batch_users") - 1, F.lit(0)).cast("double"))
+             .withColumn("fake_batch_size", F.coalesce("_batch", F.lit(0)).cast("double"))
              .withColumn("stock_phrase_share", F.when(
                  F.col("description_key").isNull() | (F.col("n_sentences") < 2), 0.0).otherwise(
                  F.least(F.lit(1.0), F.coalesce("_stock_n", F.lit(0)) / F.greatest("n_sentences", F.lit(1))))

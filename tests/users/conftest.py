@@ -21,7 +21,7 @@ SMALL = {"cluster_sample_size": 3000, "train_per_class": 600, "test_per_class": 
 def run_config(**over) -> dg.RunConfig:
     cfg = {**SMALL, **over}
     return dg.RunConfig(ops={name: {"config": cfg} for name in
-                             ("user_features", "user_clusters", "spam_model", "spam_scores")})
+                             ("user_features", "user_clusters", "feature_selection", "spam_model", "spam_scores")})
 
 
 def write_dump_as_raw(store: LocalObjectStore, users: list[dict], source: str = "dump") -> str:
