@@ -243,7 +243,7 @@ def repost_timelines(context: dg.AssetExecutionContext, spark: SparkResource, ob
 
 class MavenConfig(dg.Config):
     window_minutes: int = Field(default=15, description="A spike is the reposts within this many minutes after a repost.")
-    min_tracks: int = Field(default=2, description="Tracks on which a candidate's repost must precede a spike.")
+    min_tracks: int = Field(default=2, description="Tracks on which a candidate's repost must start a spike (the first repost of a burst).")
     alpha: float = Field(default=0.01, description="Spike test level (Bonferroni over a track's reposts).")
 
 
