@@ -251,7 +251,7 @@ class MavenConfig(dg.Config):
           automation_condition=ON_UPSTREAM_UPDATE)
 def maven_candidates(context: dg.AssetExecutionContext, config: MavenConfig, spark: SparkResource,
                      warehouse: Warehouse):
-    """Users whose reposts precede repost spikes across several tracks of an artist, ranked per
+    """Users whose reposts start repost spikes across several tracks of an artist, ranked per
     artist by significance against random reposters of the same tracks (seed 001's mavens)."""
     session = spark.get_session()
     events = warehouse.read(session, "repost_timelines").select("artist_id", "track_id", "user_id", "reposted_at_ms")
