@@ -53,11 +53,26 @@ class SpamModel:
         return self.pipeline.predict_proba(X[self.features].to_numpy(dtype="float64"))
 
     def spam_probability(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(P(spam), predicted class) for rows of ``X`` (feature columns by name)."""
+        """(P(spam), predicted class) for rows of ``X`` (feature columns by name).
+
+        P(spam) is the network's. The predicted class is the network's most probable class,
+        except that a user with legitimacy evidence and no spam evidence (``evidence``: a
+        publishing musician, or a user whose only spam-like trait is a shortener link, with
+        no decisive content evidence) gets its most probable non-spam class: the policy the
+        training labels were corrected by, kept where the network has seen too few such users
+        to learn it (a handful of fans with a bit.ly link look like link spam to it).
+        """
         proba = self.predict_proba(X)
         classes = np.asarray(self.pipeline.classes_)
         p_spam = proba[:, list(classes).index(SPAM)] if SPAM in classes else np.zeros(len(X))
-        return p_spam, classes[proba.argmax(axis=1)]
+        pred = classes[proba.argmax(axis=1)]
+        legit_idx = [i for i, c in enumerate(classes) if c != SPAM]
+        if SPAM in classes and legit_idx and getattr(self, "legit_evidence_guard", True):
+            guard = legit_evidence(X) & (pred == SPAM)
+            if guard.any():
+                pred = pred.copy()
+                pred[guard] = classes[legit_idx][proba[guard][:, legit_idx].argmax(axis=1)]
+        return p_spam, pred
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -118,6 +133,15 @@ def evidence(part: pd.DataFrame) -> pd.Series:
             continue
     out[spam] = "spam"
     return out
+
+
+def legit_evidence(part: pd.DataFrame) -> np.ndarray:
+    """Per row: True where ``evidence`` says "legit"; all False when ``part`` lacks a column
+    the rules read (no evidence can be stated then)."""
+    needed = {"tracks", "url_shortener", "duplicate_urls", "duplicate_descriptions", *CONTENT_EVIDENCE}
+    if not needed <= set(part.columns):
+        return np.zeros(len(part), dtype=bool)
+    return (evidence(part) == "legit").to_numpy()
 
 
 def apply_evidence_labels(part: pd.DataFrame, legit_fallback: pd.Series, label: str = "label") -> pd.Series:
