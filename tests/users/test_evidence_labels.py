@@ -32,3 +32,37 @@ def test_evidence_rules():
     fallback = pd.Series({2: "regular_musicians", 3: "fans"})
     out = apply_evidence_labels(part, fallback).tolist()
     assert out == ["spam", "regular_musicians", "fans", "spam", "spam", "regular_musicians", "spam", "fans", "spam"]
+
+
+def test_predicted_class_keeps_the_legit_policy_at_inference():
+    """A network that learned "shortener => spam" (every shortener user it saw was spam)
+    still predicts a non-spam class for a user whose only spam-like trait is a shortener,
+    and keeps spam for a shortener beside profanity; P(spam) stays the network's."""
+    import numpy as np
+    import pytest
+
+    from assets.users.model import SPAM, fit
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(1000):
+        spam = i % 2 == 0
+        rows.append({"user_id": i, "label": SPAM if spam else "fans", "url_shortener": float(spam),
+                     "followings": float(rng.integers(0, 40)), "followers": float(rng.integers(0, 5)),
+                     "description_profanities": float(spam and i % 4 == 0), "activity": float(rng.integers(0, 30))})
+    train = _rows(*rows)
+    users = _rows({"user_id": 1000, "url_shortener": 1, "followings": 10},                 # bit.ly only
+                  {"user_id": 1001, "url_shortener": 1, "followings": 10, "description_profanities": 2},
+                  {"user_id": 1002, "followings": 10})
+    model = fit(train, list(FEATURES), "label", seed=0)
+    network = model.pipeline.predict(users[model.features].to_numpy(dtype="float64"))
+    assert list(network) == [SPAM, SPAM, "fans"]  # what the network alone says
+    p_spam, pred = model.spam_probability(users)
+    assert list(pred) == ["fans", SPAM, "fans"]
+    assert p_spam == pytest.approx(model.predict_proba(users)[:, list(model.classes).index(SPAM)])
+    # a model on a few columns, scored on rows with only those: no evidence can be stated,
+    # the network decides
+    few = ["url_shortener", "followings", "followers", "description_profanities", "activity"]
+    small = fit(train[["user_id", "label", *few]], few, "label", seed=0)
+    _, pred_few = small.spam_probability(users[few])
+    assert list(pred_few) == list(small.pipeline.predict(users[few].to_numpy(dtype="float64"))) == [SPAM, SPAM, "fans"]
