@@ -1,7 +1,8 @@
 """Scenario: labelling functions correct cluster labels before training. A same-second
 batch sharing a plausible description sits in a fan cluster: it becomes spam. A musician
 whose only odd trait is a bit.ly link sits in a spam cluster: it takes its nearest legit
-cluster's class. A shortener beside profanity stays spam; ordinary users keep their label."""
+cluster's class. A shortener beside profanity stays spam; ordinary users keep their label.
+At inference the predicted class keeps the legitimate side of that policy."""
 
 from __future__ import annotations
 
