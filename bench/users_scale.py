@@ -16,8 +16,8 @@ is not timed):
   ``mapInPandas``), Spark ``local[2]``; its own per-stage timings.
 * baseline: the same steps in one Python process with pandas: read the Parquet, the same
   per-row feature code (``features.row_features``), the whole-table counts with pandas
-  group-bys, the same ``fit_elbow`` / ``name_clusters`` / CFS (``select_features`` on a
-  uniform sample of ``selection_sample_size`` users, as ours) / ``fit`` / ``score_frame``
+  group-bys, the same ``fit_elbow`` / ``name_clusters`` / CFS (``select_features`` on the
+  K-Means sample, as ours) / ``fit`` / ``score_frame``
   on pandas frames (same sample sizes and config).
 
 Peak memory: RSS of the phase's whole process tree (Python + JVM + Python workers),
@@ -166,8 +166,7 @@ def run_baseline(data_dir: Path) -> dict:
     sec["clustering"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    picked = feats.sample(n=min(config.selection_sample_size, len(feats)), random_state=config.seed)
-    kept = selection.select_features(picked, names, "cluster").kept
+    kept = selection.select_features(sample.assign(cluster=feats.loc[sample.index, "cluster"]), names, "cluster").kept
     sec["feature_selection"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -40,8 +40,7 @@ class UsersRunConfig(dg.Config):
     stock_phrase_min_descriptions: int = Field(default=3, description="A short sentence used by at least this many distinct descriptions is a stock phrase.")
     k_min: int = Field(default=2, description="Smallest k of the inertia curve.")
     k_max: int = Field(default=10, description="Largest k of the inertia curve.")
-    cluster_sample_size: int = Field(default=50_000, description="Users sampled to fit K-Means (all users are assigned on Spark).")
-    selection_sample_size: int = Field(default=100_000, description="Users sampled (uniformly) for feature selection (CFS).")
+    cluster_sample_size: int = Field(default=50_000, description="Users sampled (uniformly) to fit K-Means and to select features (CFS); all users are assigned on Spark.")
     train_per_class: int = Field(default=5_000, description="Training users per class (balanced).")
     test_per_class: int = Field(default=5_000, description="Held-out users per class (disjoint from training).")
     mlp_alpha: float = Field(default=1e-2, description="L2 penalty of the network (robustness to noisy cluster labels).")
@@ -55,8 +54,7 @@ class UsersRunConfig(dg.Config):
     def users_config(self) -> UsersConfig:
         return UsersConfig(
             stock_phrase_min_descriptions=self.stock_phrase_min_descriptions, k_min=self.k_min, k_max=self.k_max,
-            cluster_sample_size=self.cluster_sample_size,
-            selection_sample_size=self.selection_sample_size, train_per_class=self.train_per_class,
+            cluster_sample_size=self.cluster_sample_size, train_per_class=self.train_per_class,
             test_per_class=self.test_per_class, model_features=self.model_features, mlp_alpha=self.mlp_alpha, min_accuracy=self.min_accuracy,
             min_spam_auc=self.min_spam_auc, max_regression=self.max_regression,
             spam_share_tolerance=self.spam_share_tolerance, seed=self.seed)
@@ -222,7 +220,7 @@ def feature_selection(context: dg.AssetExecutionContext, config: UsersRunConfig,
     cfg = config.users_config()
     labelled = chain.labelled_sample(warehouse.read(session, "user_features"),
                                      warehouse.read(session, "user_clusters").select("user_id", "cluster"),
-                                     cfg.selection_sample_size, cfg.seed)
+                                     cfg.cluster_sample_size, cfg.seed)
     sel = selection.select_features(labelled, features.FEATURES, "cluster")
     table = pd.DataFrame({"feature": list(features.FEATURES),
                           "r_class": [sel.feature_class[f] for f in features.FEATURES],

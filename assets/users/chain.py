@@ -40,6 +40,7 @@ class Clusters:
     elbow: clustering.Elbow
     summary: pd.DataFrame  # per cluster: size, centroid features, name, class
     assignments: DataFrame  # user_id, cluster, distance, cluster_name, cluster_class
+    sample: pd.DataFrame | None = None  # the uniform sample K-Means was fitted on, with its cluster
 
 
 def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -95,7 +96,8 @@ def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[st
         T.StructType([T.StructField("cluster", T.IntegerType()), T.StructField("cluster_name", T.StringType()),
                       T.StructField("cluster_class", T.StringType())]))
     assignments = assigned.join(F.broadcast(lookup), "cluster")
-    return Clusters(pipeline=pipe, elbow=elbow, summary=summary, assignments=assignments)
+    sample = sample.assign(cluster=pipe.predict(sample[list(feature_names)].to_numpy(dtype="float64")))
+    return Clusters(pipeline=pipe, elbow=elbow, summary=summary, assignments=assignments, sample=sample)
 
 
 def _known_pandas(known_labels) -> pd.DataFrame | None:
@@ -182,9 +184,9 @@ def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None,
     timings["clustering"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    labelled = labelled_sample(feats, clusters.assignments.select("user_id", "cluster"),
-                               config.selection_sample_size, config.seed)
-    sel = selection.select_features(labelled, features.FEATURES, "cluster")
+    # CFS on the uniform sample K-Means was fitted on (the asset draws the same kind of
+    # sample from the stored tables: ``labelled_sample``)
+    sel = selection.select_features(clusters.sample, features.FEATURES, "cluster")
     timings["feature_selection"] = time.perf_counter() - t
 
     t = time.perf_counter()
