@@ -263,10 +263,20 @@ def main() -> None:
                 f"time for {live / live1:.1f}x the users (target <= {TARGET_5M_RATIO}x for 5x: "
                 f"{'met' if met else 'NOT met'}); stages {ours['seconds']}; peak RSS {ours['peak_rss'] / 2**30:.2f} GiB")
         print(note, flush=True)
-        if os.environ.get("OFFBEAT_BENCH_RECORD", "1") != "0":
+        record_on = os.environ.get("OFFBEAT_BENCH_RECORD", "1") != "0"
+        if record_on:
             from bench.harness import record
 
             record(f"users_chain_{live // 1_000_000}m", ours["total"], ours1["total"], "s", note)
+        if os.environ.get("OFFBEAT_USERS_SCALE_BASELINE_ALL") == "1":
+            base = _run_phase("baseline", data_dir)
+            note = (f"{live:,} live users, ours (Spark local[2], driver {ours['driver_memory']}) vs the single-process "
+                    f"pandas/scikit-learn baseline at the same size; stages ours {ours['seconds']} / baseline "
+                    f"{base['seconds']}; peak RSS ours {ours['peak_rss'] / 2**30:.2f} / baseline "
+                    f"{base['peak_rss'] / 2**30:.2f} GiB (no target at this size: the crossover, for context)")
+            print(note, flush=True)
+            if record_on:
+                record(f"users_chain_{live // 1_000_000}m_vs_baseline", ours["total"], base["total"], "s", note)
 
 
 if __name__ == "__main__":
