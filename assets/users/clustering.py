@@ -120,19 +120,20 @@ class Elbow:
 
 
 def fit_elbow(sample: pd.DataFrame, features: tuple[str, ...], k_min: int = 2, k_max: int = 10,
-              seed: int = 0, n_init: int = 4, replicates: int = 4) -> tuple[Pipeline, Elbow]:
+              seed: int = 0, n_init: int = 4, replicates: int = 4, min_part: int = 5_000) -> tuple[Pipeline, Elbow]:
     """Pick k at the knee of the inertia curve (``knee``), then fit K-Means with that k on
     the whole scaled sample.
 
     The curve is measured on ``replicates`` disjoint random parts of the sample (K-Means
     for k = k_min..k_max on each part; about the cost of one curve on the whole sample), so
-    the knee comes with its own standard error. Fewer replicates when the sample is small
-    (each part keeps at least 20 users per cluster at k_max); one part = the plain Kneedle.
+    the knee comes with its own standard error. Each part keeps at least ``min_part`` users
+    (so a group of 1% of users still has some 50 members in every part for K-Means to
+    find); a smaller sample is one part: the plain Kneedle on the whole sample's curve.
     """
     prep = preprocessor(features)
     X = prep.fit_transform(sample[list(features)].to_numpy(dtype="float64"))
     k_max = max(k_min, min(k_max, len(np.unique(X, axis=0)) - 1))
-    n_parts = int(max(1, min(replicates, len(X) // (20 * k_max))))
+    n_parts = int(max(1, min(replicates, len(X) // max(min_part, 20 * k_max))))
     order = np.random.default_rng(seed).permutation(len(X))
     parts = [X[np.sort(order[r::n_parts])] for r in range(n_parts)]
     k_max = max(k_min, min([k_max] + [len(np.unique(p, axis=0)) - 1 for p in parts]))
