@@ -114,6 +114,11 @@ CONTENT_EVIDENCE = ("description_profanities", "url_title_profanities", "commerc
                     "abused_tld", "random_free_domain", "fake_batch_size")
 
 
+# Promotion links: a URL shortener, and a link-in-bio / smart-link hub (linktr.ee, lnk.to,
+# found.ee, hypeddit...) where the feature table has such a column.
+LINK_COLUMNS = ("url_shortener", "url_link_hub")
+
+
 def evidence(part: pd.DataFrame) -> pd.Series:
     """Per row: "spam" (a rule of SPAM_EVIDENCE holds), "legit" (a publishing musician, or a
     user whose only spam-like trait is a shortener link, with no content evidence), or ""."""
@@ -123,7 +128,10 @@ def evidence(part: pd.DataFrame) -> pd.Series:
         if c in part.columns:
             no_content &= pd.to_numeric(part[c], errors="coerce").fillna(0) <= 0
     publishes = part["tracks"] >= 1 if "tracks" in part.columns else pd.Series(False, index=part.index)
-    only_link = part["url_shortener"] >= 1 if "url_shortener" in part.columns else pd.Series(False, index=part.index)
+    only_link = pd.Series(False, index=part.index)
+    for c in LINK_COLUMNS:  # a link hub counts like a shortener where the features have one
+        if c in part.columns:
+            only_link |= pd.to_numeric(part[c], errors="coerce").fillna(0) >= 1
     out[no_content & (publishes | only_link)] = "legit"
     spam = pd.Series(False, index=part.index)
     for rule in SPAM_EVIDENCE.values():

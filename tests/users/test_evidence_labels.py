@@ -35,6 +35,15 @@ def test_evidence_rules():
     assert out == ["spam", "regular_musicians", "fans", "spam", "spam", "regular_musicians", "spam", "fans", "spam"]
 
 
+
+def test_a_link_hub_column_counts_like_a_shortener():
+    part = _rows({"user_id": 1, "label": "spam", "url_link_hub": 1},                          # linktr.ee only
+                 {"user_id": 2, "label": "spam", "url_link_hub": 1, "description_profanities": 1},
+                 {"user_id": 3, "label": "spam", "url_provided": 1})                            # a plain link
+    assert evidence(part).tolist() == ["legit", "", ""]
+    assert evidence(part.drop(columns=["url_link_hub"])).tolist() == ["", "", ""]
+
+
 def test_predicted_class_keeps_the_legit_policy_at_inference():
     """A network that learned "shortener => spam" (every shortener user it saw was spam)
     still predicts a non-spam class for a user whose only spam-like trait is a shortener,
