@@ -16,6 +16,14 @@ SHORTENERS: tuple[str, ...] = (
     "rebrand.ly", "s.id", "short.io", "shorturl.at", "soo.gd", "t.co", "t.ly", "tiny.cc",
     "tinyurl.com", "tr.im", "u.to", "urlz.fr", "v.gd", "x.co", "zpr.io",
 )
+# Link-in-bio pages and music smart links: one page under the artist's name with links to
+# their releases and profiles (Linktree, Linkfire's lnk.to, Feature.fm, ToneDen, ...).
+# Legitimate musicians promote releases with them; on their own they are not spam evidence.
+LINK_HUBS: tuple[str, ...] = (
+    "album.link", "beacons.ai", "bfan.link", "bio.link", "campsite.bio", "ditto.fm", "fanlink.tv", "feature.fm",
+    "ffm.to", "found.ee", "hypeddit.com", "linkin.bio", "linktr.ee", "lnk.bio", "lnk.to", "odesli.co", "orcd.co",
+    "push.fm", "smarturl.it", "solo.to", "song.link", "songwhip.com", "toneden.io",
+)
 # Domains whose registrations were given away for free (Freenom), long favoured by spam.
 FREE_TLDS: tuple[str, ...] = ("cf", "ga", "gq", "ml", "tk")
 # Cheap TLDs that lead public "most abused TLD" rankings (e.g. Spamhaus), besides the free ones.
@@ -35,6 +43,7 @@ class UsersConfig:
     """Every knob of the chain; defaults are the run-config defaults of the assets."""
 
     shorteners: tuple[str, ...] = SHORTENERS
+    link_hubs: tuple[str, ...] = LINK_HUBS
     free_tlds: tuple[str, ...] = FREE_TLDS
     abused_tlds: tuple[str, ...] = ABUSED_TLDS
     commercial_terms: tuple[str, ...] = COMMERCIAL_TERMS

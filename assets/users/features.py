@@ -1,5 +1,5 @@
 """User features: the seed's 11 plus account age, fake batches, stock phrases, random
-free-TLD domains, username/permalink patterns and the follow ratio.
+free-TLD domains, link-in-bio hubs, username/permalink patterns and the follow ratio.
 
 Two steps: ``row_features`` (pure pandas, one user at a time: used on Spark through
 ``mapInPandas`` and by the scoring service for a posted user) and ``user_features``
@@ -21,7 +21,8 @@ from assets.users.config import DEFAULT_CONFIG, UsersConfig
 SEED_FEATURES = ("followers", "followings", "tracks", "url_provided", "description_profanities",
                  "url_title_profanities", "duplicate_descriptions", "duplicate_urls", "activity",
                  "subscription", "url_shortener")
-EXTRA_FEATURES = ("account_age_days", "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
+EXTRA_FEATURES = ("account_age_days", "fake_batch_size", "stock_phrase_share", "url_link_hub", "random_free_domain",
+                  "random_domain_name",
                   "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")
 FEATURES = SEED_FEATURES + EXTRA_FEATURES
 COUNT_LIKE = ("followers", "followings", "tracks", "description_profanities", "url_title_profanities", "commercial_terms",
@@ -38,7 +39,7 @@ ROW_SCHEMA = T.StructType(
     [T.StructField("user_id", T.LongType(), False)]
     + [T.StructField(f, T.DoubleType(), False) for f in
        ("followers", "followings", "tracks", "url_provided", "description_profanities", "url_title_profanities",
-        "activity", "subscription", "url_shortener", "account_age_days", "random_free_domain", "random_domain_name",
+        "activity", "subscription", "url_shortener", "url_link_hub", "account_age_days", "random_free_domain", "random_domain_name",
         "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated", "follow_ratio")]
     + [T.StructField("description_key", T.StringType()),
        T.StructField("created_second", T.LongType()),
@@ -71,7 +72,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
     ``urls`` and ``titles`` are the web profiles' urls and titles (lists, may be empty);
     ``created_epoch``/``fetched_epoch`` epoch seconds (may be null). Null counts are 0.
     """
-    shorteners, free = frozenset(config.shorteners), frozenset(config.free_tlds)
+    shorteners, free, hubs = frozenset(config.shorteners), frozenset(config.free_tlds), frozenset(config.link_hubs)
     abused = free | frozenset(config.abused_tlds)
     out = pd.DataFrame({"user_id": pdf["user_id"].astype("int64")})
     out["followers"] = _num(pdf["followers_count"])
@@ -90,7 +91,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
                                               pdf["urls"], pdf["titles"], strict=True):
         urls = [u for u in _list(urls) if isinstance(u, str) and u.strip()]
         titles = [t for t in _list(titles) if isinstance(t, str) and t.strip()]
-        doms, keys, short, rand, rand_any, cheap = [], [], None, None, False, False
+        doms, keys, short, rand, rand_any, cheap, hub = [], [], None, None, False, False, False
         for u in urls:
             d, suffix = domains.parts(u)
             random_label = domains.looks_random(domains.label_of(d, suffix))
@@ -101,6 +102,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
                 keys.append(k)
             if short is None and d in shorteners:
                 short = d
+            hub = hub or d in hubs
             if rand is None and random_label and suffix in free:
                 rand = d
             rand_any = rand_any or random_label
@@ -112,6 +114,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             float(text.profanity_count(desc)),
             float(sum(text.profanity_count(t) for t in titles)),
             float(short is not None),
+            float(hub),
             float(rand is not None),
             float(rand_any),
             float(cheap),
@@ -126,7 +129,7 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
             keys, doms, short, rand,
             ", ".join(dict.fromkeys(profane)) or None,
         ))
-    cols = ["url_provided", "description_profanities", "url_title_profanities", "url_shortener",
+    cols = ["url_provided", "description_profanities", "url_title_profanities", "url_shortener", "url_link_hub",
             "random_free_domain", "random_domain_name", "abused_tld", "commercial_terms", "username_digit_share", "default_permalink", "permalink_unrelated",
             "description_key", "phrases", "n_sentences", "url_keys", "domains", "shortener_domain", "random_domain",
             "profane_words"]

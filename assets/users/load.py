@@ -117,10 +117,13 @@ def load_users(spark: SparkSession, raw_records: DataFrame) -> DataFrame:
 
 
 def users_from_api_objects(spark: SparkSession, users: list[dict]) -> DataFrame:
-    """api-v2 user objects (with an optional ``web_profiles`` list inside) as live users."""
+    """api-v2 user objects (with an optional ``web_profiles`` list inside) as live users,
+    fetched now unless an object says when (``_fetched_at``), as an import stamps its rows."""
     import json
+    from datetime import UTC, datetime
 
-    records = [json.dumps({"id": u.get("id"), "status": "fetched", "fetched_at": u.get("_fetched_at"),
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    records = [json.dumps({"id": u.get("id"), "status": "fetched", "fetched_at": u.get("_fetched_at") or now,
                            "user": u, "web_profiles": u.get("web_profiles")}) for u in users]
     raw = spark.read.schema(RAW_RECORD).json(spark.sparkContext.parallelize(records, 1))
     return load_users(spark, raw)

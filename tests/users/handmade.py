@@ -48,4 +48,7 @@ USERS = [
     u(16, username="Berlin Plumbing Pro", permalink="berlin-plumbing-pro",
       description="Best plumbing in Berlin. Call now! Cheap prices.",
       web_profiles=[{"url": "https://berlinplumbingpro.xyz", "network": "personal", "title": "Berlin Plumbing Pro"}]),
+    # 17: a musician's link-in-bio page (a link hub, not a shortener) beside a personal site
+    u(17, web_profiles=[{"url": "https://juno-sings.net/", "network": "personal", "title": "My site"},
+                        {"url": "linktr.ee/mara_music", "network": "personal", "title": "All my links"}]),
 ]

@@ -24,7 +24,7 @@ def col(feats, name):
 
 def test_no_nulls_and_one_row_per_user(feats):
     f = feats["f"]
-    assert sorted(f.index) == list(range(1, 17))
+    assert sorted(f.index) == list(range(1, 18))
     assert not f[list(FEATURES)].isna().any().any()
 
 
@@ -35,7 +35,7 @@ def test_followers_followings_tracks(feats):
 
 def test_url_provided(feats):
     got = col(feats, "url_provided")
-    assert sorted(k for k, v in got.items() if v) == [1, 3, 8, 9, 10, 12, 16]
+    assert sorted(k for k, v in got.items() if v) == [1, 3, 8, 9, 10, 12, 16, 17]
 
 
 def test_description_profanities(feats):
@@ -77,6 +77,12 @@ def test_url_shortener(feats):
     got = col(feats, "url_shortener")
     assert got[3] == 1 and sum(got.values()) == 1
     assert feats["f"].loc[3, "shortener_domain"] == "bit.ly"
+
+
+def test_url_link_hub(feats):
+    got = col(feats, "url_link_hub")
+    assert got[17] == 1 and sum(got.values()) == 1  # bit.ly (user 3) is a shortener, not a hub
+    assert col(feats, "url_shortener")[17] == 0
 
 
 def test_account_age_days(feats):
