@@ -43,16 +43,19 @@ class Clusters:
     sample: pd.DataFrame | None = None  # the uniform sample K-Means was fitted on, with its cluster
 
 
-def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A uniform random sample of about ``n`` users (all of them when fewer)."""
-    total = feats.count()
-    frac = min(1.0, 1.1 * n / max(total, 1))
-    pdf = (feats if frac >= 1.0 else feats.sample(fraction=frac, seed=seed)).select(
-        "user_id", *features.FEATURES).toPandas()
+def bounded_sample(df: DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A uniform random sample of ``n`` rows of ``df`` (all of them when fewer) as pandas,
+    in user_id order: results must not depend on how Spark partitioned the users."""
+    frac = min(1.0, 1.1 * n / max(df.count(), 1))
+    pdf = (df if frac >= 1.0 else df.sample(fraction=frac, seed=seed)).toPandas()
     if len(pdf) > n:
         pdf = pdf.sample(n=n, random_state=seed)
-    # a fixed row order: K-Means results must not depend on how Spark partitioned the users
     return pdf.sort_values("user_id", kind="stable").reset_index(drop=True)
+
+
+def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A uniform random sample of about ``n`` users (all of them when fewer)."""
+    return bounded_sample(feats.select("user_id", *features.FEATURES), n, seed)
 
 
 def with_features(feats: DataFrame, sampled: pd.DataFrame) -> pd.DataFrame:
@@ -70,12 +73,7 @@ def with_features(feats: DataFrame, sampled: pd.DataFrame) -> pd.DataFrame:
 def labelled_sample(feats: DataFrame, labels: DataFrame, n: int, seed: int) -> pd.DataFrame:
     """A uniform random sample of about ``n`` users of ``labels`` (user_id + label columns)
     with their features (all of them when fewer), in user_id order."""
-    total = labels.count()
-    frac = min(1.0, 1.1 * n / max(total, 1))
-    picked = (labels if frac >= 1.0 else labels.sample(fraction=frac, seed=seed)).toPandas()
-    if len(picked) > n:
-        picked = picked.sample(n=n, random_state=seed)
-    return with_features(feats, picked.sort_values("user_id", kind="stable").reset_index(drop=True))
+    return with_features(feats, bounded_sample(labels, n, seed))
 
 
 def cluster_users(feats: DataFrame, config: UsersConfig, feature_names: tuple[str, ...] = features.FEATURES) -> Clusters:

@@ -67,7 +67,7 @@ class SpamModel:
         p_spam = proba[:, list(classes).index(SPAM)] if SPAM in classes else np.zeros(len(X))
         pred = classes[proba.argmax(axis=1)]
         legit_idx = [i for i, c in enumerate(classes) if c != SPAM]
-        if SPAM in classes and legit_idx and getattr(self, "legit_evidence_guard", True):
+        if SPAM in classes and legit_idx:
             guard = legit_evidence(X) & (pred == SPAM)
             if guard.any():
                 pred = pred.copy()

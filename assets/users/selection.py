@@ -7,9 +7,8 @@ correlation is |Pearson|. Count features are log1p-transformed first (as the clu
 sees them). Search: best-first forward selection that stops after ``patience``
 expansions without a better subset (Hall's default is 5).
 
-Correlations come from a pandas frame (the chain passes a bounded uniform sample of the
-users: a fixed cost whatever their number) or, for a Spark frame, from one aggregation
-(sums and cross-products) over all its rows; both use the same formulas.
+Correlations come from a pandas frame: a bounded uniform sample of the users (the one
+K-Means is fitted on), a fixed cost whatever their number.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from assets.users.features import COUNT_LIKE
 
@@ -40,58 +37,29 @@ class Selection:
                 "feature_class": self.feature_class}
 
 
-def _col(f: str):
-    c = F.col(f).cast("double")
-    return F.log1p(F.greatest(c, F.lit(0.0))) if f in COUNT_LIKE else c
-
-
-def _from_moments(features: list[str], n: float, sums: np.ndarray, products: np.ndarray,
-                  per_class: list[tuple[float, np.ndarray]]) -> tuple[pd.Series, pd.DataFrame]:
-    """(r_cf, |r_ff|) from n, the feature sums, the cross-product matrix and, per class,
-    (users, feature sums)."""
-    mean = sums / n
-    cov = products / n - np.outer(mean, mean)
+def correlations(pdf: pd.DataFrame, features: list[str], label: str) -> tuple[pd.Series, pd.DataFrame]:
+    """(feature-class r_cf, |feature-feature| matrix) of the rows of ``pdf``."""
+    n = max(len(pdf), 1)
+    X = (np.column_stack([np.log1p(np.clip(pdf[f].to_numpy("float64"), 0, None)) if f in COUNT_LIKE
+                          else pdf[f].to_numpy("float64") for f in features]) if len(pdf)
+         else np.zeros((0, len(features))))
+    mean = X.sum(axis=0) / n
+    cov = (X.T @ X) / n - np.outer(mean, mean)
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         rff = np.nan_to_num(np.abs(cov / np.outer(sd, sd)))
     rcf = np.zeros(len(features))
-    for n_c, s_c in per_class:
-        p = n_c / n
+    for idx in pdf.groupby(label).indices.values() if len(pdf) else ():
+        p = len(idx) / n
         if p <= 0 or p >= 1:
             continue
+        s_c = X[idx].sum(axis=0)
         for i in range(len(features)):
             if sd[i] == 0:
                 continue
             cov_fc = s_c[i] / n - mean[i] * p  # E[f * 1c] - E[f] p
             rcf[i] += p * abs(cov_fc / (sd[i] * math.sqrt(p * (1 - p))))
     return pd.Series(rcf, index=features), pd.DataFrame(rff, index=features, columns=features)
-
-
-def correlations_frame(pdf: pd.DataFrame, features: list[str], label: str) -> tuple[pd.Series, pd.DataFrame]:
-    """``correlations`` of a pandas frame (numpy)."""
-    X = np.column_stack([np.log1p(np.clip(pdf[f].to_numpy("float64"), 0, None)) if f in COUNT_LIKE
-                         else pdf[f].to_numpy("float64") for f in features]) if len(pdf) else np.zeros((0, len(features)))
-    per_class = [(float(len(idx)), X[idx].sum(axis=0)) for _c, idx in pdf.groupby(label).indices.items()]
-    return _from_moments(features, float(max(len(X), 1)), X.sum(axis=0), X.T @ X, per_class)
-
-
-def correlations(df: DataFrame, features: list[str], label: str) -> tuple[pd.Series, pd.DataFrame]:
-    """(feature-class r_cf, |feature-feature| matrix) from one pass over ``df``."""
-    cols = {f: _col(f) for f in features}
-    aggs = [F.count("*").alias("n")]
-    aggs += [F.sum(c).alias(f"s_{f}") for f, c in cols.items()]
-    aggs += [F.sum(cols[a] * cols[b]).alias(f"p_{i}_{j}")
-             for (i, a), (j, b) in itertools.combinations_with_replacement(enumerate(features), 2)]
-    tot = df.agg(*aggs).first().asDict()
-    per_class = (df.groupBy(label).agg(F.count("*").alias("n"), *[F.sum(c).alias(f"s_{f}") for f, c in cols.items()])
-                 .toPandas())
-    k = len(features)
-    products = np.zeros((k, k))
-    for i, j in itertools.combinations_with_replacement(range(k), 2):
-        products[i, j] = products[j, i] = tot[f"p_{i}_{j}"] or 0.0
-    sums = np.array([tot[f"s_{f}"] or 0.0 for f in features])
-    per = [(float(r["n"]), np.array([r[f"s_{f}"] or 0.0 for f in features])) for _, r in per_class.iterrows()]
-    return _from_moments(features, float(max(tot["n"], 1)), sums, products, per)
 
 
 def merit(subset: list[str], rcf: pd.Series, rff: pd.DataFrame) -> float:
@@ -124,12 +92,11 @@ def cfs(rcf: pd.Series, rff: pd.DataFrame, patience: int = 5) -> tuple[list[str]
     return best, table
 
 
-def select_features(df: DataFrame | pd.DataFrame, features: list[str] | tuple[str, ...], label: str,
+def select_features(pdf: pd.DataFrame, features: list[str] | tuple[str, ...], label: str,
                     patience: int = 5) -> Selection:
-    """CFS over ``features`` of ``df`` (pandas or Spark) against the nominal column ``label``."""
+    """CFS over ``features`` of ``pdf`` against the nominal column ``label``."""
     features = list(features)
-    pick = correlations_frame if isinstance(df, pd.DataFrame) else correlations
-    rcf, rff = pick(df, features, label)
+    rcf, rff = correlations(pdf, features, label)
     kept, table = cfs(rcf, rff, patience)
     kept = [f for f in features if f in kept]
     return Selection(kept=kept, dropped=[f for f in features if f not in kept], merit_table=table,

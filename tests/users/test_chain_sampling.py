@@ -1,8 +1,8 @@
 """Scenario: the chain's bounded samples and cheap passes give the same answers as the
 whole-table computations they replace.
 
-* CFS correlations from a pandas frame equal the one-pass Spark aggregation (and so the
-  numpy reference of test_selection_clustering) on the same rows;
+* CFS correlations of every feature equal numpy's Pearson / point-biserial reference, a
+  constant feature included (no division by zero);
 * ``labelled_sample`` / ``with_features`` return exactly the sampled users with their own
   features, bounded in size, uniform enough to keep every class;
 * ``spread`` keeps every user and gives the row features at least the default parallelism.
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from assets.users import chain, features
-from assets.users.selection import correlations, correlations_frame, select_features
+from assets.users.selection import correlations, select_features
 
 
 def _population(n: int, seed: int = 4) -> pd.DataFrame:
@@ -31,17 +31,20 @@ def _population(n: int, seed: int = 4) -> pd.DataFrame:
     return pdf
 
 
-def test_pandas_correlations_equal_the_spark_aggregation(spark):
+def test_correlations_of_every_feature_equal_numpy():
     pdf = _population(3000)
     names = list(features.FEATURES)
-    rcf_p, rff_p = correlations_frame(pdf, names, "cluster")
-    rcf_s, rff_s = correlations(spark.createDataFrame(pdf), names, "cluster")
-    np.testing.assert_allclose(rcf_p.to_numpy(), rcf_s.to_numpy(), atol=1e-9)
-    np.testing.assert_allclose(rff_p.to_numpy(), rff_s.to_numpy(), atol=1e-9)
-    assert rcf_p["tracks"] == 0.0 and rff_p.loc["tracks"].abs().sum() == 0.0
-    sel_p = select_features(pdf, names, "cluster")
-    sel_s = select_features(spark.createDataFrame(pdf), names, "cluster")
-    assert sel_p.kept == sel_s.kept and sel_p.kept
+    rcf, rff = correlations(pdf, names, "cluster")
+    x = {f: np.log1p(pdf[f]) if f in features.COUNT_LIKE else pdf[f] for f in names}
+    cls = pdf["cluster"].to_numpy()
+    for f in names:
+        if f == "tracks":  # constant: no correlation, no NaN
+            assert rcf[f] == 0.0 and rff.loc[f].abs().sum() == 0.0
+            continue
+        ref = sum((cls == c).mean() * abs(np.corrcoef(x[f], (cls == c).astype(float))[0, 1]) for c in range(4))
+        assert rcf[f] == pytest.approx(ref, abs=1e-9)
+        assert rff.loc[f, "followers"] == pytest.approx(abs(np.corrcoef(x[f], x["followers"])[0, 1]), abs=1e-9)
+    assert select_features(pdf, names, "cluster").kept
 
 
 def test_labelled_sample_returns_the_sampled_users_with_their_own_features(spark):

@@ -16,7 +16,7 @@ from assets.users.clustering import class_of, fit_elbow, knee, kneedle_scores, n
 from assets.users.selection import cfs, merit, select_features
 
 
-def test_cfs_correlations_match_numpy(spark):
+def test_cfs_correlations_match_numpy():
     rng = np.random.default_rng(3)
     n = 400
     cls = rng.integers(0, 3, n)
@@ -29,7 +29,7 @@ def test_cfs_correlations_match_numpy(spark):
         "cluster": cls,
     })
     feats = ["followers", "stock_phrase_share", "username_digit_share", "url_shortener"]
-    sel = select_features(spark.createDataFrame(pdf), feats, "cluster")
+    sel = select_features(pdf, feats, "cluster")
     x = pdf[feats].astype(float).copy()
     x["followers"] = np.log1p(x["followers"])
     ref_cf = {}
