@@ -9,6 +9,20 @@ Overwrites are write-beside-then-swap: the new data is written in full to a stag
 directory (``<warehouse_uri>/.staging/<table>-<id>``) and only then renamed into place, so
 a write that fails (a task error, a killed driver) leaves the previous table or partition
 readable and untouched; the staging directory is removed either way.
+
+Write-check-publish (for tables guarded by blocking checks): ``stage_table`` /
+``stage_partitions`` write the new data beside the table and return a ``StagedTable``
+handle without touching the table; the checks read the staged copy (``handle.read()``);
+``handle.publish()`` swaps it in, ``handle.discard()`` removes it. A handle is also a
+context manager that discards whatever was not published when the block ends, so a
+failing check (or an exception) leaves the previous table readable::
+
+    with warehouse.stage_table(df, "follow_edges") as staged:
+        out = staged.read()
+        passed = run_checks(out)
+        ...  # metadata from ``out`` (a staged copy is gone once published)
+        if passed:
+            staged.publish()
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import dagster as dg
 from pydantic import Field
@@ -23,6 +38,58 @@ from pydantic import Field
 
 def _is_local(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
+
+
+@dataclass
+class StagedTable:
+    """New data for ``table`` written beside it (``uri``), not yet visible to readers.
+
+    ``partitions`` is None for a whole-table replacement, else the partition directory
+    names (``column=value``) that ``publish`` replaces. Use through ``Warehouse.stage_*``.
+    """
+
+    warehouse: Warehouse
+    spark: object
+    table: str
+    uri: str
+    partitions: list[str] | None = None
+    state: str = field(default="staged")  # staged | published | discarded
+
+    def read(self):
+        """The staged rows as a DataFrame (what the blocking checks look at). Compute what
+        you need from it before ``publish``: the staged directory moves into the table."""
+        if self.state != "staged":
+            raise RuntimeError(f"staged copy of {self.table!r} is already {self.state}")
+        return self.spark.read.option("basePath", self.uri).parquet(self.uri)
+
+    def publish(self) -> str:
+        """Swap the staged copy in (the whole table, or just its partitions); returns the table URI."""
+        if self.state != "staged":
+            raise RuntimeError(f"staged copy of {self.table!r} is already {self.state}")
+        wh, spark, target = self.warehouse, self.spark, self.warehouse.table_uri(self.table)
+        try:
+            if self.partitions is None:
+                wh._swap_in(spark, self.uri, target)
+            else:
+                for name in self.partitions:
+                    wh._swap_in(spark, f"{self.uri}/{name}", f"{target}/{name}")
+                wh._fs_path(spark, target)[0].mkdirs(wh._fs_path(spark, target)[1])  # exists even if empty
+        finally:
+            self.state = "published"
+            wh._remove(spark, self.uri)
+        return target
+
+    def discard(self) -> None:
+        """Remove the staged copy; the table is untouched. Idempotent; a no-op once published."""
+        if self.state == "staged":
+            self.state = "discarded"
+            self.warehouse._remove(self.spark, self.uri)
+
+    def __enter__(self) -> StagedTable:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -91,17 +158,43 @@ class Warehouse(dg.ConfigurableResource):
         except Exception:  # noqa: BLE001 - best-effort tidy-up
             pass
 
-    def write_table(self, df, table: str) -> str:
-        """Replace the whole (unpartitioned) table; a failed write leaves the old one."""
-        uri = self.table_uri(table)
+    def stage_table(self, df, table: str) -> StagedTable:
+        """Write ``df`` beside ``table`` as its next whole copy; nothing readers see changes
+        until ``publish``. A failed write leaves nothing staged (and raises)."""
         spark = df.sparkSession
         staged = self._staging_uri(table)
         try:
             df.write.mode("overwrite").parquet(staged)
-            self._swap_in(spark, staged, uri)
-        finally:
+        except BaseException:
             self._remove(spark, staged)
-        return uri
+            raise
+        return StagedTable(self, spark, table, staged)
+
+    def stage_partitions(self, df, table: str, partition_column: str, partition_values: Iterable[str]) -> StagedTable:
+        """Write ``df`` beside ``table`` as the next copy of the given partitions (see
+        ``write_partitions``); ``publish`` replaces exactly those partitions."""
+        spark = df.sparkSession
+        jvm = spark.sparkContext._jvm
+        escape = jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName
+        names = {f"{partition_column}={escape(str(v))}" for v in partition_values}
+        staged = self._staging_uri(table)
+        try:
+            df.write.mode("overwrite").partitionBy(partition_column).parquet(staged)
+            fs, staged_path = self._fs_path(spark, staged)
+            listing = fs.listStatus(staged_path) if fs.exists(staged_path) else []
+            for status in listing:
+                name = status.getPath().getName()
+                if status.isDirectory() and name.startswith(f"{partition_column}="):
+                    names.add(name)
+        except BaseException:
+            self._remove(spark, staged)
+            raise
+        return StagedTable(self, spark, table, staged, sorted(names))
+
+    def write_table(self, df, table: str) -> str:
+        """Replace the whole (unpartitioned) table; a failed write leaves the old one."""
+        with self.stage_table(df, table) as staged:
+            return staged.publish()
 
     def write_partitions(
         self, df, table: str, partition_column: str, partition_values: Iterable[str]
@@ -113,26 +206,8 @@ class Warehouse(dg.ConfigurableResource):
         The rows are written beside the table first; only when that write has succeeded
         are the partitions swapped in. Other partitions are untouched.
         """
-        spark = df.sparkSession
-        jvm = spark.sparkContext._jvm
-        escape = jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName
-        names = {f"{partition_column}={escape(str(v))}" for v in partition_values}
-        uri = self.table_uri(table)
-        staged = self._staging_uri(table)
-        try:
-            df.write.mode("overwrite").partitionBy(partition_column).parquet(staged)
-            fs, staged_path = self._fs_path(spark, staged)
-            listing = fs.listStatus(staged_path) if fs.exists(staged_path) else []
-            for status in listing:
-                name = status.getPath().getName()
-                if status.isDirectory() and name.startswith(f"{partition_column}="):
-                    names.add(name)
-            for name in sorted(names):
-                self._swap_in(spark, f"{staged}/{name}", f"{uri}/{name}")
-            fs.mkdirs(self._fs_path(spark, uri)[1])  # the table exists even if still empty
-        finally:
-            self._remove(spark, staged)
-        return uri
+        with self.stage_partitions(df, table, partition_column, partition_values) as staged:
+            return staged.publish()
 
     def partitions(self, spark, table: str, partition_column: str) -> list[str]:
         """The partition values present in a table, sorted."""

@@ -109,3 +109,46 @@ def test_partition_values_with_special_characters_round_trip(spark, tmp_path):
     wh.write_partitions(df.where("id = 1"), "t", "day", ["2024-01-01T00:00"])
     assert wh.partitions(spark, "t", "day") == ["2024-01-01T00:00", "x y"]
     assert _rows(wh.read(spark, "t")) == [(1, "a", "2024-01-01T00:00"), (2, "b", "x y")]
+
+
+def test_staged_table_is_invisible_until_published_and_discard_keeps_the_old_table(spark, tmp_path):
+    """Write-check-publish: the checks read the staged copy; readers see the old table until
+    publish; a discarded (failed-check) stage leaves the old table and no staging files."""
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    wh.write_table(spark.createDataFrame([(1,), (2,)], "x int"), "u")
+    before = _files(tmp_path / "wh")
+    with wh.stage_table(spark.createDataFrame([(7,), (8,), (9,)], "x int"), "u") as staged:
+        assert sorted(r.x for r in staged.read().collect()) == [7, 8, 9]
+        assert sorted(r.x for r in wh.read(spark, "u").collect()) == [1, 2]
+    # the block ended without publish (a failed blocking check): discarded
+    assert staged.state == "discarded"
+    assert sorted(r.x for r in wh.read(spark, "u").collect()) == [1, 2]
+    assert _files(tmp_path / "wh") == before
+    with pytest.raises(RuntimeError, match="already discarded"):
+        staged.publish()
+
+    with wh.stage_table(spark.createDataFrame([(7,), (8,)], "x int"), "u") as staged:
+        assert staged.read().count() == 2
+        staged.publish()
+    assert sorted(r.x for r in wh.read(spark, "u").collect()) == [7, 8]
+    assert sorted(p.name for p in (tmp_path / "wh").iterdir()) == ["u"]
+
+    # an exception between stage and publish discards too
+    with pytest.raises(ValueError), wh.stage_table(spark.createDataFrame([(0,)], "x int"), "u"):
+        raise ValueError("check crashed")
+    assert sorted(r.x for r in wh.read(spark, "u").collect()) == [7, 8]
+    assert sorted(p.name for p in (tmp_path / "wh").iterdir()) == ["u"]
+
+
+def test_staged_partitions_publish_only_their_partitions(spark, tmp_path):
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    wh.write_partitions(spark.createDataFrame([(1, "a", "d1"), (2, "b", "d2")], "id int, v string, day string"),
+                        "t", "day", ["d1", "d2"])
+    new = spark.createDataFrame([(3, "c", "d2"), (4, "d", "d3")], "id int, v string, day string")
+    with wh.stage_partitions(new, "t", "day", ["d2"]) as staged:
+        assert _rows(staged.read()) == [(3, "c", "d2"), (4, "d", "d3")]
+        assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d2")]
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d2")]
+    with wh.stage_partitions(new, "t", "day", ["d2"]) as staged:
+        staged.publish()
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (3, "c", "d2"), (4, "d", "d3")]
