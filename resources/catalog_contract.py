@@ -68,6 +68,10 @@ class CatalogRules:
     exempt_genres: tuple[str, ...] = DEFAULT_EXEMPT_GENRES
     allowlisted_labels: tuple[str, ...] = ()
     major_distributors: tuple[str, ...] = DEFAULT_MAJOR_DISTRIBUTORS
+    # upload synchrony test of each network (assets/catalog/synchrony.py): Monte Carlo draws
+    # of the week-cyclic null and their seed
+    synchrony_permutations: int = 999
+    synchrony_seed: int = 0
 
     def lowered(self, values: Iterable[str]) -> frozenset[str]:
         return frozenset(v.strip().casefold() for v in values)

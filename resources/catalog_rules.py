@@ -23,6 +23,10 @@ class CatalogRulesResource(dg.ConfigurableResource):
     exempt_genres: list[str] = Field(default=list(DEFAULT_EXEMPT_GENRES), description="Genres of legitimate re-users.")
     allowlisted_labels: list[str] = Field(default_factory=list, description="Label ids never flagged.")
     major_distributors: list[str] = Field(default=list(DEFAULT_MAJOR_DISTRIBUTORS), description="Distributors excluded.")
+    synchrony_permutations: int = Field(
+        default=999, ge=99, description="Draws of the week-cyclic null behind each network's upload_synchrony_p "
+        "(999: p-values down to 0.001).")
+    synchrony_seed: int = Field(default=0, description="Seed of those draws (same seed, same p-values).")
 
     def rules(self) -> CatalogRules:
         return CatalogRules(
@@ -34,4 +38,6 @@ class CatalogRulesResource(dg.ConfigurableResource):
             exempt_genres=tuple(self.exempt_genres),
             allowlisted_labels=tuple(self.allowlisted_labels),
             major_distributors=tuple(self.major_distributors),
+            synchrony_permutations=self.synchrony_permutations,
+            synchrony_seed=self.synchrony_seed,
         )

@@ -76,7 +76,8 @@ def run_stage(
     elif stage == "network_summary":
         warehouse.write_table(
             network_summary(warehouse.read(spark, "fraud_networks"), warehouse.read(spark, "label_similarity"),
-                            warehouse.read(spark, "track_fingerprints")),
+                            warehouse.read(spark, "track_fingerprints"),
+                            synchrony_permutations=rules.synchrony_permutations, seed=rules.synchrony_seed),
             "network_summary",
         )
     else:

@@ -17,7 +17,11 @@ with no edge is in no network), equal to ``reference.fraud_networks``.
   "ambient " are one genre), ties by the smallest string, null when no track has one;
   ``upload_synchrony``: share of the member tracks with an upload time that fall in a UTC
   clock hour in which another member label also uploaded (tracks without ``uploaded_at`` are left out of the share;
-  null when no track has one).
+  null when no track has one); ``upload_synchrony_p``: the p-value of that share against a
+  week-cyclic null that keeps each label's own hour-of-week rhythm and active weeks
+  (``synchrony.py``; small = the labels upload together more than their rhythms explain),
+  with ``synchrony_null_share`` the share the null expects and ``synchrony_sessions`` the
+  (label, clock hour) upload sessions tested.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pyspark.sql.window import Window
 
 from assets.catalog.components import connected_components
 from assets.catalog.fingerprint import normalized_column
+from assets.catalog.synchrony import DEFAULT_PERMUTATIONS, upload_synchrony_tests
 
 TOP_TITLES = 5
 
@@ -47,9 +52,12 @@ def network_summary(
     fingerprints_df: DataFrame,
     *,
     top_n: int = TOP_TITLES,
+    synchrony_permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
 ) -> DataFrame:
     """One row per network: network_id, labels, edges, avg_similarity, min_similarity,
-    top_titles, dominant_genre, upload_synchrony, member_labels, tracks, top_titles_labels."""
+    top_titles, dominant_genre, upload_synchrony, member_labels, tracks, top_titles_labels,
+    upload_synchrony_p, synchrony_null_share, synchrony_sessions."""
     members = networks_df.select("network_id", "label_id")
     labels = members.groupBy("network_id").agg(
         F.count(F.lit(1)).alias("labels"),
@@ -113,6 +121,7 @@ def network_summary(
         ).alias("upload_synchrony")
     )
     track_counts = tracks.groupBy("network_id").agg(F.count(F.lit(1)).alias("tracks"))
+    sync_test = upload_synchrony_tests(tracks, synchrony_permutations, seed)
 
     return (
         labels.join(edge_stats, "network_id", "left")
@@ -120,6 +129,7 @@ def network_summary(
         .join(genre, "network_id", "left")
         .join(synchrony, "network_id", "left")
         .join(track_counts, "network_id", "left")
+        .join(sync_test, "network_id", "left")
         .select(
             "network_id",
             "labels",
@@ -132,5 +142,8 @@ def network_summary(
             "member_labels",
             F.coalesce(F.col("tracks"), F.lit(0)).alias("tracks"),
             "top_titles_labels",
+            "upload_synchrony_p",
+            "synchrony_null_share",
+            F.coalesce(F.col("synchrony_sessions"), F.lit(0)).alias("synchrony_sessions"),
         )
     )
