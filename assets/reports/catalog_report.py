@@ -141,6 +141,7 @@ def _network_cards(summary: pd.DataFrame, networks: pd.DataFrame, edges: pd.Data
                  "average similarity": float(row.avg_similarity) if pd.notna(row.avg_similarity) else "",
                  "minimum similarity": float(row.min_similarity) if pd.notna(row.min_similarity) else "",
                  "upload synchrony": f"{sync:.0%}" if sync is not None and pd.notna(sync) else "n/a",
+                 "synchrony vs the labels' own weekly rhythm": _synchrony_test_text(row),
                  "dominant genre": getattr(row, "dominant_genre", None) or "n/a",
                  "action": TAKE_DOWN}
         drawing = (png_tag(network_figure(nid, members, by_net.get(nid, edges.iloc[0:0]), names, hourly),
@@ -152,6 +153,17 @@ def _network_cards(summary: pd.DataFrame, networks: pd.DataFrame, edges: pd.Data
                      f"{key_figures(facts)}{drawing}<h4>Most reused titles</h4>{table(title_rows)}"
                      f"<p class='note'>Members: {esc(member_txt)}{' ...' if len(members) > 60 else ''}</p></div>")
     return "".join(cards)
+
+
+def _synchrony_test_text(row) -> str:
+    """'p = 0.001 (null expects 12%)' from network_summary's synchrony test columns."""
+    p = getattr(row, "upload_synchrony_p", None)
+    if p is None or pd.isna(p):
+        return "n/a"
+    null = getattr(row, "synchrony_null_share", None)
+    verdict = "coordinated uploads" if p <= 0.01 else "not beyond the labels' rhythms"
+    expect = f", null expects {null:.0%}" if null is not None and pd.notna(null) else ""
+    return f"p = {p:.3g} ({verdict}{expect})"
 
 
 def render_catalog_report(flagged: pd.DataFrame, summary: pd.DataFrame, networks: pd.DataFrame,

@@ -34,6 +34,7 @@ def catalog_tables(flagged_labels: int = 12, seed: int = 0) -> dict:
         "top_titles": [[HAN_TITLE, "gentle rain"], ["calm sea", ARABIC_TITLE]],
         "dominant_genre": ["ambient", None], "upload_synchrony": [0.75, None],
         "member_labels": [ids[1:5], ids[5:8]], "tracks": [400, 120], "top_titles_labels": [[4, 3], [3, 2]],
+        "upload_synchrony_p": [0.001, None], "synchrony_null_share": [0.12, None], "synchrony_sessions": [30, 0],
     })
     exempt = pd.DataFrame({"label_id": ["X1"], "label_name": ["Karaoke Co"], "albums": [5], "tracks": [50],
                            "fingerprints": [40], "reused_fingerprints": [20], "reuse_ratio": [0.6],

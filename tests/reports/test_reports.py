@@ -89,6 +89,7 @@ def test_catalog_actions_and_evidence(reports):
     for nid in t["summary"]["network_id"]:
         assert f"id='net-{nid}'" in html
     assert "Karaoke Co" in html  # exempt label that would have been flagged
+    assert "p = 0.001 (coordinated uploads, null expects 12%)" in html  # synchrony test of network L00001
     assert report.figures["take_down_labels"] == len(in_net)
 
 
