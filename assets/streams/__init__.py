@@ -1,0 +1,1 @@
+"""Stream fraud: play logs, the accounts that stream for royalties, and what they cost labels."""
