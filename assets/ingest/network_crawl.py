@@ -1,8 +1,15 @@
 """Crawl an artist's follower network and repost timelines (no Dagster here).
 
 Times come from the ``next_href`` cursor: its ``offset`` is the time of the page's last
-item, so the last item of every page gets an exact time (with ``page_size=1`` every item
-but the very last one does: the seed 001 method). Other items carry ``None``.
+item (epoch ms; a page holds the items older than the previous page's cursor, newest
+first), so the last item of every page gets an exact time (with ``page_size=1`` every
+item but the very last one does: the seed 001 method). For the follow graph every item
+also gets an interval that must hold its follow time (interval-censored, see
+``follow_bounds``): ``followed_at_min_ms`` = its page's cursor (or, on the final page, the
+listed account's ``created_at``), ``followed_at_max_ms`` = the previous page's cursor
+(None on the first page: only the fetch time bounds it, which would make a resumed crawl
+differ from an uninterrupted one). Dense bursts (a farm following within minutes)
+fill whole pages, so their intervals are narrow even when pages are large.
 
 Both crawls are resumable (see ``assets/ingest/checkpoint.py``): per-node and per-track
 results are checkpointed in batches under the artist's prefix, and a restarted crawl
@@ -15,6 +22,7 @@ error like any other result and is not fetched again on resume (as with the user
 from __future__ import annotations
 
 from collections.abc import Callable
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +53,53 @@ async def collect(crawler: Crawler, path: str, page_size: int) -> list[tuple[dic
     return out
 
 
+def _created_ms(item: dict) -> int | None:
+    """The listed account's ``created_at`` (ISO 8601) in epoch ms, or None."""
+    text = item.get("created_at") if isinstance(item, dict) else None
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("/", "-"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return int(when.timestamp() * 1000)
+
+
+def follow_bounds(pages: list[tuple[list[dict], int | None]]) -> list[tuple[dict, int | None, int | None, int | None]]:
+    """``(item, exact_ms, min_ms, max_ms)`` for every item of a collection's pages in order.
+
+    ``pages``: ``(items, cursor)`` per page, newest first, ``cursor`` the time of the page's
+    last item (None on the final page). A page's items lie between its own cursor and the
+    previous page's cursor (the first page: no upper bound, None; bounds are inclusive, so a
+    platform that repeats a tied time on the next page is still inside).
+    The last item of a page is exact (min = max = cursor). On the final page the lower
+    bound is the listed account's ``created_at`` (a follow cannot precede the account),
+    None if unknown; elsewhere ``created_at`` tightens the lower bound when it is later.
+    """
+    out: list[tuple[dict, int | None, int | None, int | None]] = []
+    upper: int | None = None
+    for items, cursor in pages:
+        for i, item in enumerate(items):
+            if cursor is not None and i == len(items) - 1:
+                out.append((item, cursor, cursor, cursor))
+                continue
+            lo, created = cursor, _created_ms(item)
+            if created is not None and (lo is None or created > lo) and (upper is None or created <= upper):
+                lo = created
+            out.append((item, None, lo, upper))
+        if cursor is not None:
+            upper = cursor if upper is None else min(upper, cursor)
+    return out
+
+
+async def collect_follows(crawler: Crawler, path: str, page_size: int) -> list[list]:
+    """Every item of a follow collection as ``[user, exact_ms, min_ms, max_ms]`` (``follow_bounds``)."""
+    pages = [(items, cursor) async for items, cursor in crawler.pages(path, limit=page_size)]
+    return [list(t) for t in follow_bounds(pages)]
+
+
 # ---------------------------------------------------------------------------- follow graph
 @dataclass
 class FollowGraph:
@@ -57,10 +112,10 @@ class FollowGraph:
 
 
 async def expand_node(crawler: Crawler, uid: int, page_size: int) -> dict[str, Any]:
-    """One node's followers and followings as ``[user, cursor time]`` pairs, or its error."""
+    """One node's followers and followings as ``[user, exact, min, max]`` times, or its error."""
     try:
-        followers = await collect(crawler, f"/users/{uid}/followers", page_size)
-        followings = await collect(crawler, f"/users/{uid}/followings", page_size)
+        followers = await collect_follows(crawler, f"/users/{uid}/followers", page_size)
+        followings = await collect_follows(crawler, f"/users/{uid}/followings", page_size)
         return {"id": uid, "followers": followers, "followings": followings, "error": None}
     except CollectionError as e:
         return {"id": uid, "followers": [], "followings": [], "error": str(e)}
@@ -74,18 +129,24 @@ def add_hop(
 
     An edge ``src -> dst`` means src follows dst; ``seen_from`` tells which list it came
     from (``followers`` of dst or ``followings`` of src). Repeats are kept: a bot that
-    follows the same artist many times shows up many times ("multi-follow"). Users first
-    seen here become nodes of ``depth`` until ``max_nodes`` are known.
+    follows the same artist many times shows up many times ("multi-follow"). Each edge
+    carries ``followed_at_ms`` (exact, or None) and the interval ``followed_at_min_ms`` /
+    ``followed_at_max_ms`` that holds its time. Users first seen here become nodes of
+    ``depth`` until ``max_nodes`` are known.
     """
+    def times(entry: list) -> dict[str, int | None]:
+        t, lo, hi = (entry[1], entry[1], entry[1]) if len(entry) == 2 else entry[1:4]  # older checkpoints: pairs
+        return {"followed_at_ms": t, "followed_at_min_ms": lo, "followed_at_max_ms": hi}
+
     next_frontier: list[int] = []
     for result in results:
         uid = result["id"]
         nodes[uid]["error"] = result["error"]
-        for user, t in result["followers"]:
-            edges.append({"src": user["id"], "dst": uid, "followed_at_ms": t, "depth": depth, "seen_from": "followers"})
-        for user, t in result["followings"]:
-            edges.append({"src": uid, "dst": user["id"], "followed_at_ms": t, "depth": depth, "seen_from": "followings"})
-        for user, _ in result["followers"] + result["followings"]:
+        for entry in result["followers"]:
+            edges.append({"src": entry[0]["id"], "dst": uid, **times(entry), "depth": depth, "seen_from": "followers"})
+        for entry in result["followings"]:
+            edges.append({"src": uid, "dst": entry[0]["id"], **times(entry), "depth": depth, "seen_from": "followings"})
+        for user, *_ in result["followers"] + result["followings"]:
             if user["id"] not in nodes and len(nodes) < max_nodes:
                 nodes[user["id"]] = {"id": user["id"], "depth": depth, "user": user, "error": None}
                 next_frontier.append(user["id"])
@@ -136,12 +197,14 @@ async def store_follow_graph(
     ``max_failed_share`` of the expanded nodes failed: ``IncompleteCrawl``, nothing published.
     """
     prefix = follow_graph_prefix(artist_id)
-    attempt, checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size}, log)
+    attempt, checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size, "times": "interval"}, log)
     async with crawler:
         graph = await crawl_follow_graph(crawler, artist_id, checkpoint, page_size=page_size, log=log, **options)
     summary = {
         "artist": artist_id,
+        "page_size": page_size,
         "edges": len(graph.edges),
+        **time_resolution(graph.edges),
         "nodes": len(graph.nodes),
         "nodes_failed": sum(1 for n in graph.nodes if n["error"]),
         "resumed_nodes": graph.resumed_nodes,
@@ -154,6 +217,21 @@ async def store_follow_graph(
                       failed=summary["nodes_failed"], total=expanded, max_failed_share=max_failed_share,
                       what=f"follow graph of artist {artist_id}: nodes")
     return graph, manifest["summary"]
+
+
+RESOLUTIONS_S = {"10min": 600, "1h": 3600, "4h": 4 * 3600}
+
+
+def time_resolution(edges: list[dict[str, Any]]) -> dict[str, Any]:
+    """How well the crawl timed its follows: exact times, and the share of follows whose
+    interval is at most 10 minutes / 1 hour / 4 hours wide."""
+    n = len(edges)
+    widths = [e["followed_at_max_ms"] - e["followed_at_min_ms"] for e in edges
+              if e.get("followed_at_min_ms") is not None and e.get("followed_at_max_ms") is not None]
+    out: dict[str, Any] = {"edges_exact_time": sum(1 for e in edges if e.get("followed_at_ms") is not None)}
+    for name, seconds in RESOLUTIONS_S.items():
+        out[f"share_interval_within_{name}"] = round(sum(1 for w in widths if w <= seconds * 1000) / n, 4) if n else 0.0
+    return out
 
 
 # ---------------------------------------------------------------------------- repost timelines
