@@ -166,11 +166,18 @@ def fraudar(
     c: float = 5.0,
     blocks: int = 1,
     min_rows: int = 1,
+    column_indegree: np.ndarray | None = None,
 ) -> list[Block]:
     """The ``blocks`` densest camouflage-resistant blocks of the follow graph src -> dst.
 
     Returns blocks in detection order (each found after removing the previous blocks'
     edges); stops early when no edge is left or a block has fewer than ``min_rows`` rows.
+
+    ``column_indegree`` (aligned with ``dst``): the in-degree of each edge's column in a
+    larger graph that ``src -> dst`` is a part of (the peeled residual of
+    ``blocks.find_blocks_spark``); weights then come from it, minus the edges of the blocks
+    already removed, as if the greedy ran on the larger graph's weights. Default: counted
+    from the (distinct) edges given.
     """
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
@@ -178,9 +185,15 @@ def fraudar(
         raise ValueError("src and dst must have the same length")
     r_labels, r = relabel(src)
     c_labels, cl = relabel(dst)
+    c_of_edge = cl
     key = sorted_unique(r * len(c_labels) + cl)  # duplicate follows count once
     r = key // max(len(c_labels), 1)
     cl = key % max(len(c_labels), 1)
+    base = None
+    if column_indegree is not None:
+        base = np.zeros(len(c_labels), dtype=np.int64)
+        base[c_of_edge] = np.asarray(column_indegree, dtype=np.int64)
+    taken = np.zeros(len(c_labels), dtype=np.int64)  # per column: edges in blocks already found
     out: list[Block] = []
     for _ in range(blocks):
         if len(r) == 0:
@@ -188,7 +201,8 @@ def fraudar(
         # compact the ids of what is left
         ru, ri = relabel(r)
         cu, ci = relabel(cl)
-        weight = column_weights(np.bincount(ci, minlength=len(cu)), c)
+        indeg = np.bincount(ci, minlength=len(cu)) if base is None else base[cu] - taken[cu]
+        weight = column_weights(indeg, c)
         order, k, best_f, best_size = peel(ri, ci, len(ru), len(cu), weight)
         removed = np.asarray(order[:k], dtype=np.int64)
         keep_r = np.ones(len(ru), dtype=bool)
@@ -209,5 +223,6 @@ def fraudar(
                 row_degree=row_deg,
             )
         )
+        taken += np.bincount(cl[inside], minlength=len(c_labels))
         r, cl = r[~inside], cl[~inside]
     return out
