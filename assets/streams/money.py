@@ -118,5 +118,7 @@ def network_stream_fraud(label_fraud: DataFrame, label_accounts: DataFrame) -> D
 
 def network_sentence(row) -> str:
     """'these 40 labels in network 7 earned 92.0% of their royalty plays from 1,100 flagged accounts'."""
-    return (f"these {row['labels']:,} labels in network {row['network_id']} earned {100 * row['fraud_share']:.1f}% "
-            f"of their royalty plays from {row['flagged_accounts']:,} flagged accounts")
+    net = row["network_id"]
+    net = int(net) if isinstance(net, float) and net.is_integer() else net
+    return (f"these {int(row['labels']):,} labels in network {net} earned {100 * row['fraud_share']:.1f}% "
+            f"of their royalty plays from {int(row['flagged_accounts']):,} flagged accounts")
