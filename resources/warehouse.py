@@ -23,6 +23,12 @@ failing check (or an exception) leaves the previous table readable::
         ...  # metadata from ``out`` (a staged copy is gone once published)
         if passed:
             staged.publish()
+
+For code that writes several tables through the warehouse interface (a stage runner, a
+multi-table asset), ``warehouse.staged_writes()`` is a stand-in for the warehouse whose
+``write_table`` / ``write_partitions`` stage instead, whose ``read`` sees the staged
+copies (a staged partition replaces the published one), and whose ``publish()`` swaps
+every staged table in; leaving the block discards what was not published.
 """
 
 from __future__ import annotations
@@ -86,6 +92,74 @@ class StagedTable:
             self.warehouse._remove(self.spark, self.uri)
 
     def __enter__(self) -> StagedTable:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+
+class StagedWrites:
+    """The warehouse interface with writes staged until ``publish`` (``Warehouse.staged_writes``)."""
+
+    def __init__(self, warehouse: Warehouse):
+        self.warehouse = warehouse
+        self.staged: dict[str, StagedTable] = {}
+        self._partition_column: dict[str, str] = {}
+
+    def table_uri(self, table: str) -> str:
+        return self.warehouse.table_uri(table)
+
+    def exists(self, spark, table: str) -> bool:
+        return table in self.staged or self.warehouse.exists(spark, table)
+
+    def write_table(self, df, table: str) -> str:
+        self._replace(table, self.warehouse.stage_table(df, table))
+        return self.table_uri(table)
+
+    def write_partitions(self, df, table: str, partition_column: str, partition_values: Iterable[str]) -> str:
+        self._replace(table, self.warehouse.stage_partitions(df, table, partition_column, partition_values))
+        self._partition_column[table] = partition_column
+        return self.table_uri(table)
+
+    def _replace(self, table: str, staged: StagedTable) -> None:
+        if table in self.staged:
+            self.staged[table].discard()
+        self.staged[table] = staged
+
+    def read(self, spark, table: str):
+        """The table as it will be once published: the staged copy, or for staged partitions
+        the published table with those partitions replaced by the staged ones."""
+        staged = self.staged.get(table)
+        if staged is None:
+            return self.warehouse.read(spark, table)
+        new = staged.read()
+        if staged.partitions is None or not self.warehouse.exists(spark, table):
+            return new
+        from pyspark.sql import functions as F
+
+        column = self._partition_column[table]
+        unescape = spark.sparkContext._jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.unescapePathName
+        replaced = [unescape(name.split("=", 1)[1]) for name in staged.partitions]
+        old = self.warehouse.read(spark, table)
+        return old.where(~F.col(column).cast("string").isin(replaced)).unionByName(new, allowMissingColumns=True)
+
+    def partitions(self, spark, table: str, partition_column: str) -> list[str]:
+        values = set(self.warehouse.partitions(spark, table, partition_column))
+        if table in self.staged and self.staged[table].partitions is not None:
+            values |= {str(r[0]) for r in self.staged[table].read().select(partition_column).distinct().collect()}
+        return sorted(values)
+
+    def publish(self) -> None:
+        """Swap every staged table in (in the order they were written)."""
+        for staged in self.staged.values():
+            if staged.state == "staged":
+                staged.publish()
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.discard()
+
+    def __enter__(self) -> StagedWrites:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -157,6 +231,10 @@ class Warehouse(dg.ConfigurableResource):
                 fs.delete(parent, False)  # fails harmlessly if another write just started
         except Exception:  # noqa: BLE001 - best-effort tidy-up
             pass
+
+    def staged_writes(self) -> StagedWrites:
+        """A stand-in for this warehouse whose writes are staged until ``publish()``."""
+        return StagedWrites(self)
 
     def stage_table(self, df, table: str) -> StagedTable:
         """Write ``df`` beside ``table`` as its next whole copy; nothing readers see changes

@@ -152,3 +152,22 @@ def test_staged_partitions_publish_only_their_partitions(spark, tmp_path):
     with wh.stage_partitions(new, "t", "day", ["d2"]) as staged:
         staged.publish()
     assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (3, "c", "d2"), (4, "d", "d3")]
+
+
+def test_staged_writes_stand_in_reads_staged_copies_and_publishes_together(spark, tmp_path):
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    wh.write_partitions(spark.createDataFrame([(1, "a", "d1"), (2, "b", "d2")], "id int, v string, day string"),
+                        "t", "day", ["d1", "d2"])
+    with wh.staged_writes() as st:
+        st.write_partitions(spark.createDataFrame([(3, "c", "d2")], "id int, v string, day string"), "t", "day", ["d2"])
+        st.write_table(spark.createDataFrame([(9,)], "x int"), "u")
+        assert _rows(st.read(spark, "t")) == [(1, "a", "d1"), (3, "c", "d2")]  # as it will be
+        assert st.read(spark, "u").count() == 1 and not wh.exists(spark, "u")
+        assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d2")]  # readers: unchanged
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (2, "b", "d2")] and not wh.exists(spark, "u")
+    with wh.staged_writes() as st:
+        st.write_partitions(spark.createDataFrame([(3, "c", "d2")], "id int, v string, day string"), "t", "day", ["d2"])
+        st.write_table(spark.createDataFrame([(9,)], "x int"), "u")
+        st.publish()
+    assert _rows(wh.read(spark, "t")) == [(1, "a", "d1"), (3, "c", "d2")] and wh.read(spark, "u").count() == 1
+    assert sorted(p.name for p in (tmp_path / "wh").iterdir()) == ["t", "u"]
