@@ -21,8 +21,8 @@ error like any other result and is not fetched again on resume (as with the user
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +159,8 @@ async def crawl_follow_graph(
     checkpoint: Checkpoint,
     *,
     hops: int = 1,
-    page_size: int = 200,
+    page_size: int = 5,
+    hop_page_size: int = 200,
     max_nodes: int = 20_000,
     batch_size: int = 50,
     batches_in_flight: int = 4,
@@ -169,13 +170,17 @@ async def crawl_follow_graph(
 
     Each hop's frontier is expanded in batches of ``batch_size`` nodes, each batch saved to
     ``checkpoint`` stage ``hop=<d>`` as it finishes; nodes already saved are not fetched.
+    The artist's own lists are read ``page_size`` items per page (their follow times are
+    what lockstep needs: see README, "Follow times"); lists of users further out
+    ``hop_page_size`` per page (they give the network's structure: triads, co-follows).
     """
     edges: list[dict[str, Any]] = []
     nodes: dict[int, dict[str, Any]] = {artist_id: {"id": artist_id, "depth": 0, "user": None, "error": None}}
     frontier, resumed, fetched = [artist_id], 0, 0
     for depth in range(1, hops + 1):
         results, from_checkpoint = await checkpointed_map(
-            checkpoint, f"hop={depth}", frontier, lambda uid: expand_node(crawler, uid, page_size),
+            checkpoint, f"hop={depth}", frontier,
+            lambda uid, size=page_size if depth == 1 else hop_page_size: expand_node(crawler, uid, size),
             batch_size=batch_size, batches_in_flight=batches_in_flight,
             what=f"artist {artist_id} hop {depth}/{hops}", log=log,
         )
@@ -186,23 +191,26 @@ async def crawl_follow_graph(
 
 
 async def store_follow_graph(
-    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 200, max_failed_share: float = 1.0,
-    log: Log = print, **options: Any
+    store: ObjectStore, crawler: Crawler, artist_id: int, *, page_size: int = 5, hop_page_size: int = 200,
+    max_failed_share: float = 1.0, log: Log = print, **options: Any
 ) -> tuple[FollowGraph, dict[str, Any]]:
     """Crawl the artist's follow graph into ``raw/follow_graph/artist=<id>/`` (edges and
     nodes), resuming a killed crawl or replacing a finished one; returns it and its summary.
 
     ``options`` go to ``crawl_follow_graph``. Saved node results depend only on the artist
-    and ``page_size`` (hops and max_nodes just decide which nodes are expanded). More than
+    and the page sizes (hops and max_nodes just decide which nodes are expanded). More than
     ``max_failed_share`` of the expanded nodes failed: ``IncompleteCrawl``, nothing published.
     """
     prefix = follow_graph_prefix(artist_id)
-    attempt, checkpoint = begin(store, prefix, {"artist": artist_id, "page_size": page_size, "times": "interval"}, log)
+    params = {"artist": artist_id, "page_size": page_size, "hop_page_size": hop_page_size, "times": "interval"}
+    attempt, checkpoint = begin(store, prefix, params, log)
     async with crawler:
-        graph = await crawl_follow_graph(crawler, artist_id, checkpoint, page_size=page_size, log=log, **options)
+        graph = await crawl_follow_graph(crawler, artist_id, checkpoint, page_size=page_size,
+                                         hop_page_size=hop_page_size, log=log, **options)
     summary = {
         "artist": artist_id,
         "page_size": page_size,
+        "hop_page_size": hop_page_size,
         "edges": len(graph.edges),
         **time_resolution(graph.edges),
         "nodes": len(graph.nodes),

@@ -60,6 +60,9 @@ class FollowEdgesConfig(dg.Config):
         default=0.01, description="Blocking check: largest share of landed edge rows that may be quarantined.")
 
 
+_WIDTHS_S = {"10min": 600, "1h": 3600, "4h": 4 * 3600}
+
+
 def _read_landed(spark, path: str, name: str) -> DataFrame:
     if name.endswith(".parquet"):
         return spark.read.parquet(path)
@@ -116,21 +119,34 @@ def follow_edges(context: dg.AssetExecutionContext, config: FollowEdgesConfig, s
                 landed_df = landed_df.unionByName(g)
             landed_df = E.landed_sightings(landed_df)
         table = E.follow_edges(E.crawl_sightings(raw), landed_df)
-        warehouse.write_table(table, "follow_edges")
-    out = warehouse.read(session, "follow_edges")
-    fig = out.agg(F.count("*").alias("rows"), F.sum((F.col("multiplicity") > 1).cast("int")).alias("multi"),
-                  F.sum(F.col("followed_at").isNotNull().cast("int")).alias("timed"),
-                  F.countDistinct("follower_id").alias("followers")).first()
-    share = rejected_rows / landed_rows if landed_rows else 0.0
+        staged = stack.enter_context(warehouse.stage_table(table, "follow_edges"))
+        share = rejected_rows / landed_rows if landed_rows else 0.0
+        passed = share <= config.max_rejected_share
+        out = staged.read()  # the checks and figures read the staged copy; published only if they pass
+        width = F.unix_millis("followed_at_max") - F.unix_millis("followed_at_min")
+        fig = out.agg(F.count("*").alias("rows"), F.sum((F.col("multiplicity") > 1).cast("int")).alias("multi"),
+                      F.sum(F.col("followed_at").isNotNull().cast("int")).alias("timed"),
+                      *[F.sum((width <= seconds * 1000).cast("int")).alias(f"w{seconds}") for seconds in _WIDTHS_S.values()],
+                      F.countDistinct("follower_id").alias("followers")).first()
+        schema, preview = _schema(out), _preview(out)
+        if passed:
+            staged.publish()
+        else:
+            context.log.error("follow_edges: blocking check failed; the new table is discarded and the previous "
+                              "one stays in the warehouse")
+    rows = fig.rows or 0
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": fig.rows, "crawled_artists": len(crawled), "landed_files": len(landed),
             "landed_rows": landed_rows, "quarantined_rows": rejected_rows,
             "edges_with_multiplicity_over_1": fig.multi or 0, "edges_with_follow_time": fig.timed or 0,
-            "distinct_followers": fig.followers, "dagster/column_schema": _schema(out), "preview": _preview(out),
+            **{f"share_interval_within_{name}": round((fig[f"w{seconds}"] or 0) / rows, 4) if rows else 0.0
+               for name, seconds in _WIDTHS_S.items()},
+            "distinct_followers": fig.followers, "published": passed,
+            "dagster/column_schema": schema, "preview": preview,
         },
         check_results=[dg.AssetCheckResult(
-            check_name="landed_rejected_share_ok", passed=share <= config.max_rejected_share,
+            check_name="landed_rejected_share_ok", passed=passed,
             metadata={"rejected_share": share, "max_rejected_share": config.max_rejected_share,
                       "quarantined_rows": rejected_rows, "files_rejected_whole": ", ".join(rejected_files) or "-"})],
     )

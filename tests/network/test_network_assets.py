@@ -165,13 +165,21 @@ def test_writer_equals_a_real_crawl(network_artists, tmp_path):
 
 def test_systemic_landing_problem_blocks_downstream(spark, tmp_path, object_store):
     """Local directory and S3 (moto over HTTP): raw and landed files reach Spark through
-    ``local_paths``; a file without the required columns is quarantined whole and the
-    blocking check stops follow_bots."""
+    ``local_paths``; a file without the required columns is quarantined whole, the
+    blocking check stops follow_bots, and the previous follow_edges table stays (write,
+    check, then publish)."""
     res = {**_resources(tmp_path), "object_store": object_store}
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
         gz.write(json.dumps({"src": 1, "dst": 2, "followed_at_ms": 1, "depth": 1, "seen_from": "followers"}).encode())
     res["object_store"].put_bytes("raw/follow_graph/artist=2/edges.jsonl.gz", buf.getvalue())
+    good = dg.materialize(dg.load_assets_from_modules([network_assets]), resources=res,
+                          instance=dg.DagsterInstance.ephemeral(), selection=["follow_edges"])
+    assert good.success
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
+        gz.write(json.dumps({"src": 5, "dst": 3, "followed_at_ms": 1, "depth": 1, "seen_from": "followers"}).encode())
+    res["object_store"].put_bytes("raw/follow_graph/artist=3/edges.jsonl.gz", buf.getvalue())  # new crawl data
     res["object_store"].put_bytes("landing/follow_edges/broken.csv", b"source,target\n1,2\n3,4\n")
     result = dg.materialize(
         dg.load_assets_from_modules([network_assets]), resources=res, instance=dg.DagsterInstance.ephemeral(),
@@ -183,5 +191,6 @@ def test_systemic_landing_problem_blocks_downstream(spark, tmp_path, object_stor
     assert "follow_bots" not in done
     q = list(res["object_store"].read_jsonl_gz("quarantine/follow_edges/broken.csv.jsonl.gz"))
     assert q[0]["rows"] == 2 and "missing required column" in q[0]["reason"]
-    edges = res["warehouse"].read(spark, "follow_edges").toPandas()
+    edges = res["warehouse"].read(spark, "follow_edges").toPandas()  # the previous, good table
     assert edges[["follower_id", "followee_id", "artist_id", "multiplicity"]].values.tolist() == [[1, 2, 2, 1]]
+    assert not (tmp_path / "warehouse" / ".staging").exists()
