@@ -209,9 +209,11 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
         "user_id long, suspicion double, flagged boolean, detectors array<string>, evidence string, "
         "multifollow_score double, lockstep_score double, dense_block_score double, lockstep_group string, "
         "dense_block_id double, follows long")).withColumn("dense_block_id", F.col("dense_block_id").cast("int"))
-    warehouse.write_table(sdf, "follow_bots")
-    context.log.info(f"follow_bots: {figures}")
     dup = int(table["user_id"].duplicated().sum())
+    with warehouse.stage_table(sdf, "follow_bots") as staged:  # write, check, then publish
+        if dup == 0:
+            staged.publish()
+    context.log.info(f"follow_bots: {figures}")
     return dg.MaterializeResult(
         metadata={"dagster/row_count": len(table), **figures, "per_detector": _md_table(figures),
                   "preview": _preview(table[table["flagged"]][["user_id", "suspicion", "detectors", "evidence"]])},
