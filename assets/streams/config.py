@@ -11,3 +11,20 @@ class StreamConfig:
         "description": "A play is royalty-eligible at ms_played >= this (the contract's 30 s)."})
     alpha: float = field(default=0.01, metadata={
         "description": "Family-wise false-positive rate of each detector (Bonferroni over every account it tests)."})
+    skim_window_ms: int = field(default=10_000, metadata={
+        "description": "threshold_skim compares plays ending this long before and after the royalty line."})
+    restless_hours: int = field(default=22, metadata={
+        "description": "no_rest: a UTC day with plays starting in at least this many of its 24 hours is restless."})
+    min_restless_rate: float = field(default=0.01, metadata={
+        "description": "no_rest: floor of the population's restless-day rate used as the null."})
+    block_pivot_share: float = field(default=0.05, metadata={
+        "description": "dense_block: share of accounts sampled as pivots (each account is compared with every pivot)."})
+    block_seed: int = field(default=17, metadata={"description": "dense_block: hash salt of the pivot sample."})
+    block_min_tracks: int = field(default=10, metadata={
+        "description": "dense_block: accounts with fewer distinct royalty tracks are not compared (too little repertoire)."})
+    block_twin_jaccard: float = field(default=0.5, metadata={
+        "description": "dense_block: two accounts are twins when they share at least this Jaccard of their tracks."})
+    block_min_twin_rate: float = field(default=0.001, metadata={
+        "description": "dense_block: floor of the ordinary listeners' twin rate used as the null."})
+    block_min_days: int = field(default=2, metadata={
+        "description": "dense_block: a track is in an account's repertoire when it has royalty plays on this many days."})

@@ -44,12 +44,12 @@ Interface (agreed with the ingestion/money side; STREAMS-PIPE calls this, nothin
                                        (0 when not tested / no evidence)
   ====================  =============  ====================================================
 
-  ``DETECTORS`` (module constant, order of the score columns): ``colisten`` (lockstep
-  co-listening, CopyCatch over user x track x time bucket), ``dense_block`` (account x
-  track blocks tested against a taste-community null), ``no_rest`` (24-hour activity),
-  ``threshold_skim`` (plays ending just past the royalty threshold), ``repeat_loop``
-  (the same few tracks over and over, beyond superfans), ``shared_device`` (many accounts
-  per device_id), ``track_concentration`` (royalty plays of a track from a few accounts).
+  ``DETECTORS`` (module constant, order of the score columns; read it rather than
+  hard-coding names): ``dense_block`` (accounts whose repertoire nearly coincides with
+  many others', tested against ordinary listeners' twin rate, ``blocks.py``), ``no_rest``
+  (24-hour activity day after day), ``threshold_skim`` (plays ending just past the royalty
+  threshold), ``shared_device`` (many accounts per device_id) (last three:
+  ``behaviour.py``). Every detector flags on its own test (Bonferroni, ``cfg.alpha``).
 
 * ``detector_contributions(accounts: DataFrame) -> pandas.DataFrame`` (small): per
   detector, accounts fired, flagged, flagged by this detector alone.
@@ -64,22 +64,61 @@ with a description); its defaults are the production defaults. ``cfg.min_royalty
 
 from __future__ import annotations
 
+from functools import reduce
+
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from assets.streams.behaviour import no_rest, shared_device, threshold_skim
+from assets.streams.blocks import dense_block
 from assets.streams.config import StreamConfig
 
-DETECTORS = ("colisten", "dense_block", "no_rest", "threshold_skim", "repeat_loop", "shared_device",
-             "track_concentration")
+DETECTORS = ("dense_block", "no_rest", "threshold_skim", "shared_device")
+DEFAULT = StreamConfig()
+_FUNCS = {"dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
+          "shared_device": shared_device}
 
 
-def stream_accounts(plays: DataFrame, cfg: StreamConfig = StreamConfig()) -> DataFrame:
-    """One row per account: suspicion, flagged, detectors, evidence, plays, royalty_plays, scores."""
+def stream_accounts_with_figures(plays: DataFrame, cfg: StreamConfig = DEFAULT) -> tuple[DataFrame, dict]:
+    """``stream_accounts`` and the figures of each detector's null (rates, tests) for metadata."""
+    plays = plays.select("user_id", "track_id", "played_at", "ms_played",
+                         *[c for c in ("device_id", "ip_prefix") if c in plays.columns])
     base = plays.groupBy("user_id").agg(
         F.count(F.lit(1)).cast("long").alias("plays"),
         F.sum((F.col("ms_played") >= cfg.min_royalty_ms).cast("long")).cast("long").alias("royalty_plays"))
-    out = base.select(
-        F.col("user_id").cast("long").alias("user_id"), F.lit(0.0).alias("suspicion"), F.lit(False).alias("flagged"),
-        F.array().cast("array<string>").alias("detectors"), F.lit("").alias("evidence"), "plays", "royalty_plays",
-        *[F.lit(0.0).alias(f"{d}_score") for d in DETECTORS])
-    return out
+    figures: dict = {}
+    parts = []
+    for name in DETECTORS:
+        out, fig = _FUNCS[name](plays, cfg)
+        figures.update(fig)
+        parts.append(out)
+    joined = reduce(lambda a, b: a.join(b, "user_id", "left"), parts, base)
+    for name in DETECTORS:
+        joined = joined.withColumn(f"{name}_score", F.coalesce(F.col(f"{name}_score"), F.lit(0.0)).cast("double"))
+        joined = joined.withColumn(f"{name}_flagged", F.coalesce(F.col(f"{name}_flagged"), F.lit(False)))
+    fired = F.filter(F.array(*[F.when(F.col(f"{n}_flagged"), F.lit(n)) for n in DETECTORS]), lambda x: x.isNotNull())
+    evidence = F.concat_ws("; ", *[F.when(F.col(f"{n}_flagged"), F.col(f"{n}_evidence")) for n in DETECTORS])
+    keep = reduce(lambda a, b: a * b, [F.lit(1.0) - F.col(f"{n}_score") for n in DETECTORS])
+    out = joined.select(
+        F.col("user_id").cast("long").alias("user_id"), (F.lit(1.0) - keep).alias("suspicion"),
+        (F.size(fired) > 0).alias("flagged"), fired.cast("array<string>").alias("detectors"),
+        evidence.alias("evidence"), "plays", "royalty_plays", *[f"{n}_score" for n in DETECTORS])
+    return out, figures
+
+
+def stream_accounts(plays: DataFrame, cfg: StreamConfig = DEFAULT) -> DataFrame:
+    """One row per account: suspicion, flagged, detectors, evidence, plays, royalty_plays, scores."""
+    return stream_accounts_with_figures(plays, cfg)[0]
+
+
+def detector_contributions(accounts: DataFrame) -> pd.DataFrame:
+    """Per detector: accounts it fired on, and those it alone flagged (small, on the driver)."""
+    rows = []
+    for name in DETECTORS:
+        r = accounts.agg(
+            F.sum(F.array_contains("detectors", name).cast("long")).alias("fired"),
+            F.sum((F.array_contains("detectors", name) & (F.size("detectors") == 1)).cast("long")).alias("alone"),
+        ).first()
+        rows.append({"detector": name, "fired": int(r["fired"] or 0), "flagged_alone": int(r["alone"] or 0)})
+    return pd.DataFrame(rows)
