@@ -9,6 +9,10 @@ CATALOG_START_DATE = "2024-01-01"
 # One partition per landing day of the distributor catalog feed (UTC).
 catalog_days = dg.DailyPartitionsDefinition(start_date=CATALOG_START_DATE, timezone="UTC")
 
+# One partition per landing day of the platform's play logs (UTC); plays start with the catalog.
+PLAYS_START_DATE = CATALOG_START_DATE
+play_days = dg.DailyPartitionsDefinition(start_date=PLAYS_START_DATE, timezone="UTC")
+
 # User-id ranges of the crawl ("000000001-000001000"); a backfill over them is the crawl.
 # Dynamic so the id space can be extended as the platform grows (see `user_range_keys`).
 user_id_ranges = dg.DynamicPartitionsDefinition(name="user_id_ranges")

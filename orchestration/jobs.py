@@ -27,6 +27,19 @@ catalog_detection_job = dg.define_asset_job(
     description="Label reuse, the Jaccard graph and fraud networks over all catalog history "
                 "(runs by itself after new fingerprints; this job is for a manual refresh).",
 )
+plays_landing_job = dg.define_asset_job(
+    "plays_landing",
+    selection=dg.AssetSelection.assets("raw_plays"),
+    description="Validate landing days of play logs into the plays table (the sensor starts one run per day; "
+                "a backfill over any number of days is one Spark run; detection follows by automation).",
+)
+streams_detection_job = dg.define_asset_job(
+    "streams_detection",
+    selection=dg.AssetSelection.assets("stream_accounts", "track_streams", "label_stream_fraud",
+                                       "stream_fraud_report"),
+    description="Stream-fraud accounts, royalty plays per track and label, and the report over all plays "
+                "(runs by itself after new plays; this job is for a manual refresh).",
+)
 user_crawl_job = dg.define_asset_job(
     "user_crawl", selection=dg.AssetSelection.assets("raw_users"),
     description="Crawl one user-id range; a backfill over ranges is the crawl.",

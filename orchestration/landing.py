@@ -16,13 +16,14 @@ from resources.object_store import ObjectStore
 
 LANDING_TAG = "offbeat/landing"
 LANDING_PREFIX = "landing/catalog/date="
+PLAYS_LANDING_PREFIX = "landing/plays/date="
 
 
-def landing_days(object_store: ObjectStore, day: str | None = None) -> dict[str, str]:
+def landing_days(object_store: ObjectStore, day: str | None = None, prefix: str = LANDING_PREFIX) -> dict[str, str]:
     """day -> digest of its landing files (changes when a file is added or replaced); one day
-    only when ``day`` is given."""
+    only when ``day`` is given. ``prefix``: the catalog's landing zone by default."""
     files: dict[str, list[str]] = {}
-    for key in object_store.list(LANDING_PREFIX + (f"{day}/" if day else "")):
+    for key in object_store.list(prefix + (f"{day}/" if day else "")):
         day = key.split("date=", 1)[1].split("/", 1)[0]
         files.setdefault(day, []).append(key)
     return {day: hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:12] for day, keys in files.items()}

@@ -11,9 +11,9 @@ import dagster as dg
 # AssetGraphSubset is how a sensor requests a backfill (RunRequest.for_asset_graph_subset).
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 
-from assets.partitions import artists, catalog_days, user_id_ranges
-from orchestration.jobs import artist_crawl_job, catalog_landing_job
-from orchestration.landing import already_requested, landing_days, landing_run_request
+from assets.partitions import artists, catalog_days, play_days, user_id_ranges
+from orchestration.jobs import artist_crawl_job, catalog_landing_job, plays_landing_job
+from orchestration.landing import PLAYS_LANDING_PREFIX, already_requested, landing_days, landing_run_request
 from resources.object_store import ObjectStore
 
 ARTIST_WATCHLIST_KEY = "watchlists/artists.txt"
@@ -42,6 +42,26 @@ def landing_catalog_sensor(context: dg.SensorEvaluationContext, object_store: Ob
         context.log.info(f"already requested (schedule or earlier run): {skipped}")
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True),
                            skip_reason=None if requests else "no new landing files")
+
+
+@dg.sensor(job=plays_landing_job, minimum_interval_seconds=60)
+def landing_plays_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStore):
+    """Start a raw_plays run for each landing day of play logs that appears (or whose files
+    change); a (day, digest) that already has a run is not requested again."""
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    valid = set(play_days.get_partition_keys())
+    requests = []
+    for day, digest in sorted(landing_days(object_store, prefix=PLAYS_LANDING_PREFIX).items()):
+        if seen.get(day) == digest:
+            continue
+        if day not in valid:
+            context.log.warning(f"plays landing day {day} is outside the play-day partitions; skipped")
+            continue
+        seen[day] = digest
+        if not already_requested(context.instance, plays_landing_job.name, day, digest):
+            requests.append(landing_run_request(day, digest))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True),
+                           skip_reason=None if requests else "no new play logs")
 
 
 @dg.sensor(job=artist_crawl_job, minimum_interval_seconds=300)

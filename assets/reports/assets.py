@@ -13,15 +13,19 @@ import json
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 from pyspark.sql import functions as F
 
 from assets.automation import ON_UPSTREAM_UPDATE
 from assets.reports.catalog_evidence import network_upload_hours, reused_titles
 from assets.reports.catalog_report import render_catalog_report
+from assets.reports.network_farms import farm_follows
 from assets.reports.network_report import render_network_report
 from assets.reports.overview_report import render_overview_report
 from assets.reports.publish import publish
 from assets.reports.spam_report import render_spam_report, table_from_markdown
+from assets.reports.stream_evidence import activity_by_hour, ms_played_histogram
+from assets.reports.stream_report import render_stream_report
 from resources.catalog_rules import CatalogRulesResource
 from resources.model_store import ModelStore
 from resources.object_store import ObjectStore
@@ -195,6 +199,8 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
         flagged = bots.where(F.col("flagged")).orderBy(F.desc("suspicion")).limit(MAX_LISTED_BOTS)
         rest = bots.where(~F.col("flagged")).limit(MAX_LISTED_BOTS)
         tables["follow_bots"] = flagged.unionByName(rest).toPandas()
+        if warehouse.exists(session, "follow_edges"):  # the largest farms: accounts, shared targets, timing
+            tables["farms"] = farm_follows(bots, warehouse.read(session, "follow_edges"))
     else:
         missing.append("follow_bots")
     timelines = spikes = None
@@ -210,7 +216,67 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
         missing.append("repost_timelines")
     report = render_network_report(metrics=tables["network_metrics"], bots=tables["follow_bots"],
                                    clean=tables["clean_counts"], timelines=timelines,
-                                   mavens=tables["maven_candidates"], spikes=spikes, figures=figures)
+                                   mavens=tables["maven_candidates"], spikes=spikes, figures=figures,
+                                   farms=tables.get("farms"))
     meta = publish(object_store, "network", report)
     return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
                                           "dagster/row_count": int(figures.get("flagged_bots", 0))})
+
+
+MAX_LISTED_STREAM_ACCOUNTS = 50_000
+MAX_LISTED_LABELS = 50_000
+
+
+class StreamFraudReportConfig(dg.Config):
+    min_royalty_ms: int = Field(default=30_000, description="The royalty threshold drawn on the ms_played "
+                                "histogram and named in the text (keep it equal to the streams assets').")
+
+
+@dg.asset(deps=["stream_accounts", "track_streams", "label_stream_fraud", "raw_plays"],
+          group_name="reports", kinds={"html", "spark"}, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE)
+def stream_fraud_report(context: dg.AssetExecutionContext, config: StreamFraudReportConfig, spark: SparkResource,
+                        warehouse: Warehouse, object_store: ObjectStore):
+    """The stream-fraud report for reviewers: royalty adjustments per label beside its catalog
+    fraud network, the farms' listening drawn against real listeners (hour of day, seconds
+    played with the 30 s line) and every flagged account with its evidence."""
+    session = spark.get_session()
+    missing: list[str] = []
+    labels = networks = accounts = hours = histogram = detectors = None
+    figures: dict = {}
+    if warehouse.exists(session, "label_stream_fraud"):
+        lf = warehouse.read(session, "label_stream_fraud")
+        labels = lf.orderBy(F.desc("flagged_royalty_plays"), F.desc("royalty_plays")).limit(MAX_LISTED_LABELS).toPandas()
+        f = lf.agg(F.count(F.lit(1)).alias("labels"), F.sum("royalty_plays").alias("r"),
+                   F.sum("flagged_royalty_plays").alias("fr"),
+                   F.sum((F.col("flagged_royalty_plays") > 0).cast("long")).alias("lw")).first()
+        figures.update({"labels_with_plays": f.labels, "attributed_royalty_plays": int(f.r or 0),
+                        "flagged_royalty_plays": int(f.fr or 0),
+                        "fraud_share_of_royalty_plays": round((f.fr or 0) / f.r, 4) if f.r else 0.0,
+                        "labels_paid_by_flagged_accounts": int(f.lw or 0)})
+    else:
+        missing.append("label_stream_fraud")
+    if warehouse.exists(session, "network_stream_fraud"):
+        networks = warehouse.read(session, "network_stream_fraud").toPandas()
+        figures["fraud_networks_with_plays"] = len(networks)
+    if warehouse.exists(session, "stream_accounts") and warehouse.exists(session, "plays"):
+        acc = warehouse.read(session, "stream_accounts")
+        plays = warehouse.read(session, "plays")
+        keep = [c for c in ("user_id", "suspicion", "detectors", "evidence", "plays", "royalty_plays") if c in acc.columns]
+        accounts = (acc.where("flagged").orderBy(F.desc("suspicion"), "user_id").limit(MAX_LISTED_STREAM_ACCOUNTS)
+                    .select(*keep).toPandas())
+        f = acc.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("flagged").cast("long")).alias("fl"),
+                    F.sum("plays").alias("p")).first()
+        figures = {"plays": int(f.p or 0), "listening_accounts": f.n, "flagged_accounts": int(f.fl or 0), **figures}
+        detectors = (acc.where("flagged").select(F.explode("detectors").alias("detector")).groupBy("detector")
+                     .agg(F.count(F.lit(1)).alias("flagged_accounts")).orderBy(F.desc("flagged_accounts")).toPandas())
+        hours = activity_by_hour(plays, acc).toPandas()
+        histogram = ms_played_histogram(plays, acc).toPandas()
+    else:
+        missing.append("stream_accounts")
+    report = render_stream_report(labels=labels, networks=networks, accounts=accounts, hours=hours,
+                                  histogram=histogram, detectors=detectors, figures=figures,
+                                  min_royalty_ms=config.min_royalty_ms, missing=missing)
+    meta = publish(object_store, "streams", report)
+    context.log.info(f"stream fraud report: {meta['report'].value}")
+    return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
+                                          "dagster/row_count": 0 if accounts is None else len(accounts)})
