@@ -283,16 +283,46 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
     truth.append(pd.DataFrame({"user_id": uid, "kind": kind, "group": group, "country": country}))
 
     # --- planted schemes ---------------------------------------------------------------
-    next_id = [9_000_000]
+    truth += plant_schemes(r, log, days=days, scale=cfg.scheme_scale, network_tracks=np.flatnonzero(network),
+                           fraud_tracks=np.flatnonzero(fraud), dur_ms=dur_ms, glob_cdf=glob_cdf,
+                           ip_pool=np.unique(home_ip))
+
+    df = log.frame()
+    accounts = pd.concat(truth, ignore_index=True)
+    accounts["scheme"] = accounts["kind"].isin(SCHEMES)
+    df = df[(df["t_s"] >= 0) & (df["t_s"] < days * 86400.0)]
+    t0 = pd.Timestamp(dt.date.fromisoformat(cfg.start_date), tz="UTC")
+    out = pd.DataFrame({
+        "user_id": df["user_id"].to_numpy(),
+        "track_id": tracks["track_id"].to_numpy()[df["track"].to_numpy()],
+        "played_at": t0 + pd.to_timedelta(np.round(df["t_s"].to_numpy() * 1000).astype(np.int64), unit="ms"),
+        "ms_played": df["ms_played"].to_numpy(),
+        "country": accounts.set_index("user_id")["country"].reindex(df["user_id"].to_numpy()).to_numpy(),
+        "device_id": df["device"].to_numpy(), "ip_prefix": df["ip"].to_numpy(), "source": df["source"].to_numpy(),
+        "playlist_id": df["playlist_id"].to_numpy(),
+    }).sort_values("played_at", kind="stable").reset_index(drop=True)
+    out["played_at"] = out["played_at"].astype("datetime64[ms, UTC]")  # Spark reads ms/us, not ns
+    accounts = accounts[accounts["user_id"].isin(out["user_id"].unique())].reset_index(drop=True)
+    return out, accounts, tracks[["track_id", "label_id", "role", "kind"]]
+
+
+def plant_schemes(r: np.random.Generator, log: _Log, *, days: int, scale: float, network_tracks: np.ndarray,
+                  fraud_tracks: np.ndarray, dur_ms: np.ndarray, glob_cdf: np.ndarray, ip_pool: np.ndarray,
+                  first_id: int = 9_000_000) -> list[pd.DataFrame]:
+    """Plant the four schemes into ``log`` (track indices into ``dur_ms`` / ``glob_cdf``); truth frames.
+    ``network_tracks``: tracks of the label networks (content farm); ``fraud_tracks``: every fraud track."""
+    next_id = [first_id]
 
     def new_ids(k: int) -> np.ndarray:
         ids = next_id[0] + np.arange(k, dtype=np.int64) * 3
         next_id[0] += 3 * k + 11
         return ids
 
-    s = cfg.scheme_scale
-    net_tracks = np.flatnonzero(network)
-    other_fraud = np.flatnonzero(fraud & ~network)
+    s = scale
+    net_tracks = network_tracks
+    other_fraud = np.setdiff1d(fraud_tracks, network_tracks)
+    n_tracks = len(glob_cdf)
+    truth: list[pd.DataFrame] = []
 
     # (a) content farm: cloud accounts of 10-30 bots on one cloud network, thousands of tracks
     n_a = max(20, int(r.uniform(800, 1200) * s))
@@ -319,7 +349,7 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
     n_b = max(50, int(10_000 * s * r.uniform(0.8, 1.2)))
     ids = new_ids(n_b)
     truth.append(pd.DataFrame({"user_id": ids, "kind": "track_swarm", "group": 0, "country": "BR"}))
-    pool = r.choice(other_fraud if len(other_fraud) > 80 else np.flatnonzero(fraud), int(r.integers(40, 81)),
+    pool = r.choice(other_fraud if len(other_fraud) > 80 else fraud_tracks, int(r.integers(40, 81)),
                     replace=False)
     per_day = r.uniform(10, 60, n_b)
     full = r.random() < 0.5
@@ -331,13 +361,13 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
             seq = r.choice(pool, k)
             ms = dur_ms[seq] if full else np.minimum(r.uniform(30_500, 65_000, k).astype(np.int64), dur_ms[seq])
             tt = np.sort(d * 86400.0 + r.uniform(0, 86400, k))
-            log.add(np.full(k, b), seq, tt, ms, f"swarm-{b:x}", home_ip[int(r.integers(n_h))], "playlist")
+            log.add(np.full(k, b), seq, tt, ms, f"swarm-{b:x}", ip_pool[int(r.integers(len(ip_pool)))], "playlist")
 
     # (c) threshold bots: human-looking sessions, every play ends just past 30 s
     n_c = max(20, int(r.uniform(200, 400) * s))
     ids = new_ids(n_c)
     truth.append(pd.DataFrame({"user_id": ids, "kind": "threshold_bots", "group": 0, "country": "GB"}))
-    pool = r.choice(np.flatnonzero(fraud), min(int(fraud.sum()), int(r.integers(200, 2000))), replace=False)
+    pool = r.choice(fraud_tracks, min(len(fraud_tracks), int(r.integers(200, 2000))), replace=False)
     for b in ids:
         per_day = r.uniform(40, 300)
         over = r.uniform(1_500, 15_000)
@@ -350,7 +380,7 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
             ms = np.minimum((30_000 + r.uniform(100, over, k)).astype(np.int64), dur_ms[seq])
             st = d * 86400.0 + (r.choice(24, n_s, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()) - btz + r.random(n_s)) * 3600.0
             tt = _sequential(sess, st, ms, r.exponential(1.5, k))
-            log.add(np.full(k, b), seq, tt, ms, f"dev-{b:x}", home_ip[int(r.integers(n_h))], "search")
+            log.add(np.full(k, b), seq, tt, ms, f"dev-{b:x}", ip_pool[int(r.integers(len(ip_pool)))], "search")
 
     # (d) device farm: groups of 8-40 accounts sharing 1-3 devices and one network
     n_groups = max(3, int(r.uniform(15, 40) * s))
@@ -361,8 +391,8 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
     for gi in range(n_groups):
         members = ids[grp == gi]
         devs = [f"phone-{gi}-{j}" for j in range(int(r.integers(1, 4)))]
-        ip = f"isp{int(r.integers(n_isp)):05d}" if r.random() < 0.5 else f"proxy{gi:04d}"
-        gpool = r.choice(np.flatnonzero(fraud), int(r.integers(50, 400)), replace=False)
+        ip = ip_pool[int(r.integers(len(ip_pool)))] if r.random() < 0.5 else f"proxy{gi:04d}"
+        gpool = r.choice(fraud_tracks, int(r.integers(50, 400)), replace=False)
         camo = r.uniform(0.0, 0.4)
         for b in members:
             per_day = r.uniform(20, 120)
@@ -378,23 +408,7 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
                 log.add(np.full(k, b), seq, tt, ms, np.array(devs, dtype=object)[r.integers(0, len(devs), k)], ip,
                         "library")
 
-    df = log.frame()
-    accounts = pd.concat(truth, ignore_index=True)
-    accounts["scheme"] = accounts["kind"].isin(SCHEMES)
-    df = df[(df["t_s"] >= 0) & (df["t_s"] < days * 86400.0)]
-    t0 = pd.Timestamp(dt.date.fromisoformat(cfg.start_date), tz="UTC")
-    out = pd.DataFrame({
-        "user_id": df["user_id"].to_numpy(),
-        "track_id": tracks["track_id"].to_numpy()[df["track"].to_numpy()],
-        "played_at": t0 + pd.to_timedelta(np.round(df["t_s"].to_numpy() * 1000).astype(np.int64), unit="ms"),
-        "ms_played": df["ms_played"].to_numpy(),
-        "country": accounts.set_index("user_id")["country"].reindex(df["user_id"].to_numpy()).to_numpy(),
-        "device_id": df["device"].to_numpy(), "ip_prefix": df["ip"].to_numpy(), "source": df["source"].to_numpy(),
-        "playlist_id": df["playlist_id"].to_numpy(),
-    }).sort_values("played_at", kind="stable").reset_index(drop=True)
-    out["played_at"] = out["played_at"].astype("datetime64[ms, UTC]")  # Spark reads ms/us, not ns
-    accounts = accounts[accounts["user_id"].isin(out["user_id"].unique())].reset_index(drop=True)
-    return out, accounts, tracks[["track_id", "label_id", "role", "kind"]]
+    return truth
 
 
 def true_clean_royalties(plays: pd.DataFrame, accounts: pd.DataFrame, tracks: pd.DataFrame,

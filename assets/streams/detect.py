@@ -49,7 +49,10 @@ Interface (agreed with the ingestion/money side; STREAMS-PIPE calls this, nothin
   many others', tested against ordinary listeners' twin rate, ``blocks.py``), ``no_rest``
   (24-hour activity day after day), ``threshold_skim`` (plays ending just past the royalty
   threshold), ``shared_device`` (many accounts per device_id) (last three:
-  ``behaviour.py``). Every detector flags on its own test (Bonferroni, ``cfg.alpha``).
+  ``behaviour.py``), ``track_concentration`` (most royalty plays sent to tracks that earn
+  most of theirs from suspected accounts, ``concentration.py``). Each detector has its own
+  test (Bonferroni, ``cfg.alpha``); a ``dense_block`` twin is flagged only when most of its
+  royalty plays go to such captive tracks.
 
 * ``detector_contributions(accounts: DataFrame) -> pandas.DataFrame`` (small): per
   detector, accounts fired, flagged, flagged by this detector alone.
@@ -72,11 +75,12 @@ from pyspark.sql import functions as F
 
 from assets.streams.behaviour import no_rest, shared_device, threshold_skim
 from assets.streams.blocks import dense_block
+from assets.streams.concentration import captive_shares, track_concentration
 from assets.streams.config import StreamConfig
 
-DETECTORS = ("dense_block", "no_rest", "threshold_skim", "shared_device")
+DETECTORS = ("dense_block", "no_rest", "threshold_skim", "shared_device", "track_concentration")
 DEFAULT = StreamConfig()
-_FUNCS = {"dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
+_FIRST = {"dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
           "shared_device": shared_device}
 
 
@@ -88,12 +92,26 @@ def stream_accounts_with_figures(plays: DataFrame, cfg: StreamConfig = DEFAULT) 
         F.count(F.lit(1)).cast("long").alias("plays"),
         F.sum((F.col("ms_played") >= cfg.min_royalty_ms).cast("long")).cast("long").alias("royalty_plays"))
     figures: dict = {}
-    parts = []
-    for name in DETECTORS:
-        out, fig = _FUNCS[name](plays, cfg)
+    joined = base
+    for fn in _FIRST.values():
+        out, fig = fn(plays, cfg)
         figures.update(fig)
-        parts.append(out)
-    joined = reduce(lambda a, b: a.join(b, "user_id", "left"), parts, base)
+        joined = joined.join(out, "user_id", "left")
+    for name in _FIRST:
+        joined = joined.withColumn(f"{name}_flagged", F.coalesce(F.col(f"{name}_flagged"), F.lit(False)))
+    joined = joined.cache()
+    # money: tracks that live off the suspects (any first-round flag, twins included)
+    suspects = joined.where(reduce(lambda a, b: a | b, [F.col(f"{n}_flagged") for n in _FIRST])).select("user_id")
+    shares = captive_shares(plays, suspects, cfg).cache()
+    conc, fig = track_concentration(shares, suspects, cfg)
+    figures.update(fig)
+    joined = joined.join(shares.select("user_id", F.col("k").alias("_k"), F.col("n").alias("_n")), "user_id", "left")
+    joined = joined.join(conc, "user_id", "left")
+    captive = F.coalesce(F.col("_k") >= F.lit(cfg.captive_share) * F.col("_n"), F.lit(False))
+    joined = joined.withColumn("dense_block_flagged", F.col("dense_block_flagged") & captive).withColumn(
+        "dense_block_evidence", F.concat(F.col("dense_block_evidence"), F.lit("; "), F.col("_k").cast("string"),
+                                         F.lit(" of its "), F.col("_n").cast("string"),
+                                         F.lit(" royalty plays go to tracks living off suspected accounts")))
     for name in DETECTORS:
         joined = joined.withColumn(f"{name}_score", F.coalesce(F.col(f"{name}_score"), F.lit(0.0)).cast("double"))
         joined = joined.withColumn(f"{name}_flagged", F.coalesce(F.col(f"{name}_flagged"), F.lit(False)))

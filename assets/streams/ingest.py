@@ -101,8 +101,9 @@ class Landing:
 
 
 def read_landing(spark: SparkSession, files: Sequence[tuple[str, str]]) -> Landing:
-    """``files``: (object-store key, local path). Each file is probed (schema / first line)
-    so a file Spark cannot open is reported with its error instead of failing the day."""
+    """``files``: (object-store key, local path). Each file's schema is read up front (Parquet
+    footer, CSV header, JSON keys), so a file Spark cannot open is reported with its error
+    instead of failing the day."""
     frames, ok, unreadable = [], [], []
     for key, path in files:
         fmt = file_format(key)
@@ -111,8 +112,7 @@ def read_landing(spark: SparkSession, files: Sequence[tuple[str, str]]) -> Landi
                                "(expected .csv, .parquet or .jsonl, each optionally .gz)"})
             continue
         try:
-            df = read_file(spark, path, fmt)
-            df.limit(1).collect()
+            df = read_file(spark, path, fmt)  # Parquet footers, CSV headers and JSON keys are read here
         except Exception as e:  # noqa: BLE001 - any read error is the file's, reported per file
             unreadable.append({"source_file": key, "reason": f"unreadable file: {type(e).__name__}: {str(e)[:300]}"})
             continue
