@@ -32,6 +32,7 @@ from assets.users import clustering, features, scoring, selection
 from assets.users import model as spam_model
 from assets.users.config import DEFAULT_CONFIG, UsersConfig
 from assets.users.load import load_users, read_raw_records, status_counts  # noqa: F401  (re-exported)
+from assets.users.model import SPAM
 
 
 @dataclass
@@ -45,28 +46,44 @@ class Clusters:
 
 def bounded_sample(df: DataFrame, n: int, seed: int) -> pd.DataFrame:
     """A uniform random sample of ``n`` rows of ``df`` (all of them when fewer) as pandas,
-    in user_id order: results must not depend on how Spark partitioned the users."""
-    frac = min(1.0, 1.1 * n / max(df.count(), 1))
-    pdf = (df if frac >= 1.0 else df.sample(fraction=frac, seed=seed)).toPandas()
+    in user_id order. The draw hashes (seed, user_id) (``model.hash_unit``): the same users
+    whatever Spark's partitioning, run after run."""
+    total = df.count()
+    frac = min(1.0, 1.1 * n / max(total, 1))
+    u = spam_model.hash_unit(F.col("user_id"), seed)
+    pdf = (df if frac >= 1.0 else df.where(u < F.lit(frac))).withColumn("_u", u).toPandas()
     if len(pdf) > n:
-        pdf = pdf.sample(n=n, random_state=seed)
-    return pdf.sort_values("user_id", kind="stable").reset_index(drop=True)
+        pdf = pdf.sort_values(["_u", "user_id"], kind="stable").head(n)
+    return pdf.drop(columns="_u").sort_values("user_id", kind="stable").reset_index(drop=True)
+
+
+def description_words():
+    """Words of the user's normalised description (0 without one): read by the labelling
+    function ``copied_long_description``, not a model input."""
+    return (F.when(F.col("description_key").isNull(), F.lit(0))
+            .otherwise(F.size(F.split(F.col("description_key"), " "))).cast("double").alias("description_words"))
+
+
+def _lf_columns(feats: DataFrame) -> list:
+    return [description_words()] if "description_key" in feats.columns else []
 
 
 def sample_features(feats: DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A uniform random sample of about ``n`` users (all of them when fewer)."""
-    return bounded_sample(feats.select("user_id", *features.FEATURES), n, seed)
+    """A uniform random sample of about ``n`` users (all of them when fewer), with the
+    features and the labelling functions' extra columns."""
+    return bounded_sample(feats.select("user_id", *features.FEATURES, *_lf_columns(feats)), n, seed)
 
 
 def with_features(feats: DataFrame, sampled: pd.DataFrame) -> pd.DataFrame:
-    """``sampled`` (user_id + label columns, a bounded sample) with the users' features, in
-    the sample's order; the sample is broadcast, so the feature table is scanned once and
-    never shuffled."""
+    """``sampled`` (user_id + label columns, a bounded sample) with the users' features (and
+    the labelling functions' extra columns), in the sample's order; the sample is broadcast,
+    so the feature table is scanned once and never shuffled."""
     if sampled.empty:
         return sampled.assign(**{f: pd.Series(dtype="float64") for f in features.FEATURES})
     spark = feats.sparkSession
     ids = spark.createDataFrame(sampled[["user_id"]].astype("int64"))
-    pdf = feats.select("user_id", *features.FEATURES).join(F.broadcast(ids), "user_id").toPandas()
+    pdf = (feats.select("user_id", *features.FEATURES, *_lf_columns(feats)).join(F.broadcast(ids), "user_id")
+           .toPandas())
     return sampled.merge(pdf, on="user_id", how="inner")
 
 
@@ -119,11 +136,22 @@ def nearest_legit_class(clusters: Clusters, pdf: pd.DataFrame, feature_names: tu
                      index=pdf["user_id"].to_numpy())
 
 
+def fit_label_model(clusters: Clusters) -> tuple[spam_model.LabelModel, list[dict]]:
+    """The label model (``model.fit_label_model``) on the uniform sample K-Means was fitted
+    on: the cluster vote plus the labelling functions; with its per-voter report."""
+    sample = clusters.sample
+    cls = clusters.summary["cluster_class"]
+    part = sample.assign(label=sample["cluster"].map(cls).to_numpy())
+    votes = spam_model.weak_labels(part)
+    lm = spam_model.fit_label_model(votes)
+    return lm, spam_model.lf_report(votes, lm)
+
+
 def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: UsersConfig,
                 known_labels=None, cluster_features: tuple[str, ...] = features.FEATURES
                 ) -> tuple[spam_model.SpamModel, pd.DataFrame]:
-    """Balanced disjoint samples labelled by clusters, corrected by the labelling functions
-    of ``model.evidence`` (+ known labels, which win); fit; evaluate."""
+    """Balanced disjoint samples labelled by clusters combined with the labelling functions
+    by the label model (``fit_label_model``), then known labels (which win); fit; evaluate."""
     known = _known_pandas(known_labels)
     labels = clusters.assignments.select("user_id", F.col("cluster_class").alias("label"))
     if known is not None and not known.empty:
@@ -134,15 +162,16 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
         labels = labels.join(kdf.withColumnRenamed("label", "known"), "user_id", "left")
         labels = labels.withColumn("label", F.when(F.lower(F.col("known")) == "spam", F.lit(spam_model.SPAM))
                                    .otherwise(F.col("label")))
+    lm, lf_table = fit_label_model(clusters)
     # sample the narrow (user_id, label) table, then fetch the features of the sampled users
     train, test = spam_model.balanced_split(labels.select("user_id", "label"), "label", config.train_per_class,
                                             config.test_per_class, config.seed)
     both = with_features(feats, pd.concat([train.assign(_test=False), test.assign(_test=True)], ignore_index=True))
     train = both[~both["_test"]].drop(columns="_test").reset_index(drop=True)
     test = both[both["_test"]].drop(columns="_test").reset_index(drop=True)
-    for part in (train, test):  # labelling functions: decisive evidence the clusters drown
-        part["label"] = spam_model.apply_evidence_labels(
-            part, nearest_legit_class(clusters, part, cluster_features)).to_numpy()
+    for part in (train, test):  # cluster vote + labelling functions, weighted by the label model
+        part["label"] = spam_model.apply_label_model(
+            part, lm, nearest_legit_class(clusters, part, cluster_features)).to_numpy()
     if known is not None and not known.empty:
         for part in (train, test):
             fallback = nearest_legit_class(clusters, part, cluster_features)
@@ -150,8 +179,11 @@ def train_model(feats: DataFrame, clusters: Clusters, kept: list[str], config: U
             part["label"] = applied["label"].to_numpy()
     use = kept if config.model_features == "selected" else list(features.FEATURES)
     fitted = spam_model.fit(train, use, "label", config.hidden_layers, config.seed, config.mlp_alpha)
+    fitted.threshold = config.spam_threshold
     fitted.metrics = spam_model.evaluate(fitted, test, "label")
     fitted.metrics["train_rows"] = int(len(train))
+    fitted.metrics["train_spam_share"] = round(float((train["label"] == spam_model.SPAM).mean()), 6) if len(train) else 0.0
+    fitted.metrics["label_model"] = {"prior": lm.prior, "iterations": lm.iterations, "voters": lf_table}
     return fitted, test
 
 
@@ -198,6 +230,18 @@ def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None,
     timings["scoring"] = time.perf_counter() - t
 
     user_clusters = clusters.assignments.select("user_id", "cluster", "cluster_name", "cluster_class", "distance")
+    spam_clusters = [str(n) for n, c in zip(clusters.summary["cluster_name"], clusters.summary["cluster_class"],
+                                            strict=True) if c == spam_model.SPAM]
+    finding = {
+        "spam_clusters": spam_clusters,
+        "spam_cluster_users": int(clusters.summary.loc[clusters.summary["cluster_class"] == spam_model.SPAM,
+                                                       "size"].sum()),
+        "train_spam_share": trained.metrics.get("train_spam_share"),
+        "label_model_prior": trained.metrics.get("label_model", {}).get("prior"),
+        "note": ("no cluster looks like spam; spam comes from the labelling functions alone"
+                 if not spam_clusters else "")
+                + ("; no spam in the training labels: the model finds none" if SPAM not in trained.classes else ""),
+    }
     return {
         "users": n_users,
         "user_features": feats,
@@ -211,6 +255,7 @@ def run_users_chain(spark: SparkSession, users: DataFrame, *, known_labels=None,
         "model": scorer,
         "trained_model": trained,
         "model_metrics": trained.metrics,
+        "finding": finding,
         "spam_scores": scores,
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }

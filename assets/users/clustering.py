@@ -1,4 +1,5 @@
-"""K-Means on scaled features, k at the knee of the inertia curve, clusters named by rules.
+"""K-Means on scaled features, k at the knee of the inertia curve, clusters named from what
+separates them.
 
 Fitting runs on a bounded random sample (scikit-learn); assigning every user runs on Spark
 (``mapInPandas``) with the fitted pipeline, so the cost that grows with users is Spark's.
@@ -21,11 +22,15 @@ from sklearn.preprocessing import StandardScaler
 
 from assets.users.features import COUNT_LIKE
 
-# Spam indicators (higher = more spam-like) and legitimacy signals, for naming.
+# Spam indicators (higher = more spam-like) and legitimacy signals, for naming. The
+# legitimacy signals are the audience an account has (followers) and its engagement with
+# others' content (likes, reposts, comments, playlists: "activity"); publishing is NOT one
+# (spam accounts publish too). Cf. the "human" indicators of Camisani-Calzolari (2012) as
+# evaluated by Cresci et al., "Fame for sale", 2015.
 SPAM_SIGNALS = ("description_profanities", "url_title_profanities", "url_shortener", "duplicate_urls",
                 "fake_batch_size", "stock_phrase_share", "random_free_domain", "random_domain_name",
                 "abused_tld", "commercial_terms", "default_permalink", "follow_ratio")
-LEGIT_SIGNALS = ("followers", "tracks", "activity")
+LEGIT_SIGNALS = ("followers", "activity")
 # Spam signals that are flags or shares (a cluster mean is the share of members showing it).
 SHARE_SIGNALS = ("url_shortener", "random_free_domain", "random_domain_name", "abused_tld", "default_permalink",
                  "stock_phrase_share")
@@ -166,12 +171,13 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
       one profane word, one other account per member on average), so that clusters
       differing by a fraction of a unit (a fans cluster where 3% of members sit in a
       same-second batch: mean 0.3) do not look as far apart as members with and without;
-    * spam score = strongest spam signal minus strongest legitimacy signal; the cluster
-      with the highest spam score is Spam, and so is any other with a spam signal that is
-      at least half-way up (>= 0.5), above its strongest legitimacy signal and shown by
-      its typical member (a count of one or more per member on average, a flag or share
-      on half of the members or more): a fans cluster holding a few same-second batches
-      (mean batch size 0.7) is not a spam cluster, a cluster of shops is;
+    * a cluster is Spam when a spam signal is at least half-way up (>= 0.5), above its
+      strongest legitimacy signal and shown by its typical member (a count of one or more
+      per member on average, a flag or share on half of the members or more): a fans
+      cluster holding a few same-second batches (mean batch size 0.7) is not a spam
+      cluster, a cluster of shops is. Any number of clusters may be Spam, none included
+      (no cluster is forced to be Spam: the labelling functions and the label model still
+      find spam users then, see ``model``);
     * of the rest, "creators" are clusters whose members publish (a track or more on
       average). With two or more creators (and a third cluster left for fans), the
       creator with the most followers is Superstars; the largest other creator is
@@ -185,13 +191,12 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
                         index=c.index)
     spam = norm[spam_cols].max(axis=1) if spam_cols else pd.Series(0.0, index=c.index)
     legit = norm[legit_cols].max(axis=1) if legit_cols else pd.Series(0.0, index=c.index)
-    score = spam - legit
     names = pd.Series("", index=c.index, dtype=object)
-    # a further Spam cluster needs a spam trait its typical member shows (not a minority
-    # lifting the mean): a count of at least one per member, a flag or share on half of them
+    # a Spam cluster needs a spam trait its typical member shows (not a minority lifting
+    # the mean): a count of at least one per member, a flag or share on half of them
     shown = pd.DataFrame({col: c[col] >= (0.5 if col in SHARE_SIGNALS else 1.0) for col in spam_cols}, index=c.index)
     spam_shown = norm[spam_cols].where(shown).max(axis=1).fillna(0.0) if spam_cols else spam
-    spam_ids = {score.idxmax()} | set(c.index[(spam_shown >= 0.5) & (spam_shown > legit)])
+    spam_ids = set(c.index[(spam_shown >= 0.5) & (spam_shown > legit)])
     for i in spam_ids:
         names[i] = "Spam"
     rest = [i for i in c.index if i not in spam_ids]
@@ -212,7 +217,7 @@ def name_clusters(centroids: pd.DataFrame) -> pd.Series:
         rest.remove(top)
     named = [i for i in c.index if names[i] and names[i] != "Spam"]
     for i in rest:  # extra clusters: nearest named non-spam cluster, plus their top trait
-        cols = legit_cols + [s for s in ("followings", "account_age_days") if s in c.columns]
+        cols = legit_cols + [s for s in ("tracks", "followings", "account_age_days") if s in c.columns]
         z = np.log1p(c[cols].clip(lower=0))
         near = min(named, key=lambda j: float(((z.loc[i] - z.loc[j]) ** 2).sum())) if named else i
         trait = (z.loc[i] - z.loc[named].mean()).idxmax() if named else cols[0]
