@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from assets.automation import ON_UPSTREAM_UPDATE
 from assets.reports.catalog_evidence import network_upload_hours, reused_titles
 from assets.reports.catalog_report import render_catalog_report
+from assets.reports.network_farms import farm_follows
 from assets.reports.network_report import render_network_report
 from assets.reports.overview_report import render_overview_report
 from assets.reports.publish import publish
@@ -198,6 +199,8 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
         flagged = bots.where(F.col("flagged")).orderBy(F.desc("suspicion")).limit(MAX_LISTED_BOTS)
         rest = bots.where(~F.col("flagged")).limit(MAX_LISTED_BOTS)
         tables["follow_bots"] = flagged.unionByName(rest).toPandas()
+        if warehouse.exists(session, "follow_edges"):  # the largest farms: accounts, shared targets, timing
+            tables["farms"] = farm_follows(bots, warehouse.read(session, "follow_edges"))
     else:
         missing.append("follow_bots")
     timelines = spikes = None
@@ -213,7 +216,8 @@ def network_report(context: dg.AssetExecutionContext, spark: SparkResource, ware
         missing.append("repost_timelines")
     report = render_network_report(metrics=tables["network_metrics"], bots=tables["follow_bots"],
                                    clean=tables["clean_counts"], timelines=timelines,
-                                   mavens=tables["maven_candidates"], spikes=spikes, figures=figures)
+                                   mavens=tables["maven_candidates"], spikes=spikes, figures=figures,
+                                   farms=tables.get("farms"))
     meta = publish(object_store, "network", report)
     return dg.MaterializeResult(metadata={**meta, "missing_inputs": dg.MetadataValue.json(missing),
                                           "dagster/row_count": int(figures.get("flagged_bots", 0))})

@@ -12,7 +12,10 @@ follows the tables as they are written):
 * ``spikes``: network's ``repost_spikes`` (track_id, user_id, reposted_at_ms,
   precedes_spike) for the drawn tracks;
 * ``mavens``: maven_candidates (artist_id, user_id, tracks_preceding_spike, p_value,
-  significance, rank, evidence, ...).
+  significance, rank, evidence, ...);
+* ``farms``: the largest bot farms' follows of their shared targets
+  (``assets/reports/network_farms.py``: farm, user_id, followee_id, t_ms, t_min_ms,
+  t_max_ms, members, detectors), drawn one picture per farm: who, which targets, when.
 """
 
 from __future__ import annotations
@@ -186,9 +189,93 @@ def timeline_chart(timelines: pd.DataFrame, mavens: pd.DataFrame | None, spikes:
     return fig_png(fig)
 
 
+def farm_chart(f: pd.DataFrame) -> bytes:
+    """One farm: a row per shared target, each member's follow of it over its time interval
+    (a dot where exact), in minutes after the first follow of that target, so a lockstep burst
+    reads as a tight cluster whatever day it happened; without any time, a member x target grid."""
+    plt = pyplot()
+    targets = sorted(f["followee_id"].unique().tolist())
+    members = sorted(f["user_id"].unique().tolist())
+    lo = pd.to_numeric(f["t_min_ms"], errors="coerce")
+    hi = pd.to_numeric(f["t_max_ms"], errors="coerce")
+    bounded = lo.notna() & hi.notna() & ((hi - lo) <= 30 * 86_400_000)
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(targets) + 1.6))
+    if bounded.any():
+        start = lo[bounded].groupby(f.loc[bounded, "followee_id"]).min()
+        row = {t: i for i, t in enumerate(targets)}
+        member_pos = {u: j for j, u in enumerate(members)}
+        for (_, r), ok, a, b in zip(f.iterrows(), bounded, lo, hi, strict=True):
+            if not ok:
+                continue
+            y = row[r["followee_id"]] + 0.6 * (member_pos[r["user_id"]] / max(1, len(members)) - 0.5)
+            x0, x1 = (a - start[r["followee_id"]]) / 60_000, (b - start[r["followee_id"]]) / 60_000
+            if a == b:
+                ax.plot([x0], [y], "o", ms=3, color="#c33")
+            else:
+                ax.plot([x0, x1], [y, y], "-", lw=1.2, color="#c33", alpha=0.6)
+        labels = [f"{t} ({pd.to_datetime(int(start[t]), unit='ms', utc=True):%Y-%m-%d %H:%M})" if t in start.index
+                  else str(t) for t in targets]
+        ax.set_yticks(range(len(targets)), labels, fontsize=7)
+        ax.set_xlabel("minutes after the first follow of the target (UTC start in the label)", fontsize=8)
+        ax.set_title(f"When the {len(members)} accounts followed their shared targets "
+                     "(dots: exact times; lines: the interval the crawl's cursors allow)", fontsize=8)
+    else:
+        grid = np.zeros((len(targets), len(members)))
+        for r in f.itertuples():
+            grid[targets.index(r.followee_id), members.index(r.user_id)] = 1
+        ax.imshow(grid, aspect="auto", cmap="Reds", vmin=0, vmax=1.25, interpolation="nearest")
+        ax.set_yticks(range(len(targets)), [str(t) for t in targets], fontsize=7)
+        step = max(1, len(members) // 20)
+        ax.set_xticks(range(0, len(members), step), [str(u) for u in members[::step]], rotation=60, fontsize=6)
+        ax.set_xticks(np.arange(-0.5, len(members)), minor=True)
+        ax.set_yticks(np.arange(-0.5, len(targets)), minor=True)
+        ax.grid(which="minor", color="white", lw=0.8)
+        ax.tick_params(which="minor", length=0)
+        ax.set_xlabel("member account")
+        ax.set_title("Who follows which shared target (red: follows; no follow times known)", fontsize=8)
+    return fig_png(fig)
+
+
+def _span(f: pd.DataFrame, target) -> str:
+    g = f[f["followee_id"] == target]
+    lo, hi = pd.to_numeric(g["t_min_ms"], errors="coerce"), pd.to_numeric(g["t_max_ms"], errors="coerce")
+    if lo.isna().all() or hi.isna().all():
+        return "unknown"
+    first = pd.to_datetime(int(lo.min()), unit="ms", utc=True)
+    hours = (hi.max() - lo.min()) / 3_600_000
+    return f"{first:%Y-%m-%d %H:%M} UTC, within {hours:.1f} h" if hours < 48 else f"{first:%Y-%m-%d}, over {hours / 24:.0f} days"
+
+
+def farm_section(farms: pd.DataFrame, files: dict[str, bytes]) -> str:
+    """HTML of the farms (largest first): summary, a picture each, accounts and targets."""
+    if farms is None or not len(farms):
+        return "<h2>Bot farms</h2><p class='note'>No farm (a group of two or more flagged accounts) found.</p>"
+    order = farms.drop_duplicates("farm")[["farm", "members", "detectors"]]
+    parts = ["<h2 id='farms'>Bot farms</h2><p class='note'>Groups of flagged accounts the detectors tied together, "
+             "largest first: the accounts, the targets most of them follow, and when they followed.</p>"]
+    summary = []
+    for i, r in enumerate(order.itertuples(), start=1):
+        f = farms[farms["farm"] == r.farm]
+        targets = f.groupby("followee_id")["user_id"].nunique().sort_values(ascending=False)
+        summary.append({"farm": r.farm, "accounts": int(r.members), "detectors": r.detectors,
+                        "shared targets": len(targets), "follows drawn": len(f)})
+        files[f"farm_{i}.png"] = farm_chart(f)
+        accounts = ", ".join(str(u) for u in sorted(f["user_id"].unique()))
+        rows = pd.DataFrame({"target": targets.index, "members following": targets.to_numpy(),
+                             "when": [_span(f, t) for t in targets.index]})
+        parts.append(f"<h3 class='farm'>Farm {i}: {esc(str(r.farm))} · {int(r.members)} accounts</h3>"
+                     f"<p class='note'>Detectors: {esc(str(r.detectors))}</p>"
+                     + png_tag(files[f"farm_{i}.png"], f"farm {i} follow timing")
+                     + f"<p><b>Accounts</b> ({f['user_id'].nunique()} drawn): {esc(accounts)}</p>"
+                     + table(plain(rows), max_rows=50))
+    parts.insert(1, table(pd.DataFrame(summary), max_rows=20))
+    return "".join(parts)
+
+
 def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | None, clean: pd.DataFrame | None,
                           timelines: pd.DataFrame | None, mavens: pd.DataFrame | None,
-                          spikes: pd.DataFrame | None = None, figures: dict | None = None) -> Report:
+                          spikes: pd.DataFrame | None = None, figures: dict | None = None,
+                          farms: pd.DataFrame | None = None) -> Report:
     """``timelines``: reposts per track and hour (repost_hourly); ``spikes``: reposts with
     ``precedes_spike`` (repost_spikes) of the same tracks, to mark spikes and mavens."""
     inputs = {"network_metrics": metrics, "follow_bots": bots, "clean_counts": clean,
@@ -205,6 +292,8 @@ def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | 
         figures.setdefault("flagged_bots", len(flagged))
     if metrics is not None:
         figures.setdefault("artist_networks", len(metrics))
+    if farms is not None:
+        figures.setdefault("bot_farms", int(farms["farm"].nunique()) if len(farms) else 0)
     if mavens is not None:
         figures.setdefault("maven_candidates", len(mavens))
     body.append(key_figures(figures))
@@ -234,6 +323,8 @@ def render_network_report(*, metrics: pd.DataFrame | None, bots: pd.DataFrame | 
             body.append(png_tag(files["bots.png"], "bots per detector"))
         flagged = plain(bots[bots["flagged"].astype(bool)].sort_values("suspicion", ascending=False))
         body.append(data_table(flagged, "bots", empty="No bots flagged."))
+        if farms is not None:
+            body.append(farm_section(farms, files))
     if clean is not None:
         body.append("<h2>Raw vs. clean counts</h2><p class='note'>Clean counts leave out flagged bots.</p>")
         png = clean_chart(clean) if len(clean) else None

@@ -136,4 +136,24 @@ def network_inputs(seed: int = 0) -> dict:
                            "evidence": ["repost preceded a spike on 2 of 2 tracks", "2 of 3 tracks"],
                            "flagged_bot": [False, False]})
     return {"metrics": metrics, "bots": bots, "clean": clean, "timelines": pd.DataFrame(hourly),
-            "spikes": pd.DataFrame(spikes), "mavens": mavens}
+            "spikes": pd.DataFrame(spikes), "mavens": mavens, "farms": farms_table(rng)}
+
+
+def farms_table(rng, members: int = 12, targets: tuple[int, ...] = (101, 202, 303, 404)) -> pd.DataFrame:
+    """One timed farm (each target followed by every member within ten minutes; some exact,
+    some intervals) and one untimed farm (a snapshot), as ``network_farms.farm_follows`` gives them."""
+    rows = []
+    t0 = int(pd.Timestamp("2024-03-01T12:00:00Z").timestamp() * 1000)
+    for k, target in enumerate(targets):
+        start = t0 + k * 86_400_000
+        for u in range(1, members + 1):
+            t = start + int(rng.integers(0, 600_000))
+            lo, hi = (t, t) if u % 3 == 0 else (t - 120_000, t + 240_000)
+            rows.append({"farm": "lockstep_group:g1", "user_id": 5000 + u, "followee_id": target, "t_ms": t if lo == hi
+                         else None, "t_min_ms": lo, "t_max_ms": hi, "members": members,
+                         "detectors": "lockstep, dense_block"})
+    for u in range(1, 6):
+        for target in targets[:3]:
+            rows.append({"farm": "dense_block_id:3", "user_id": 7000 + u, "followee_id": target, "t_ms": None,
+                         "t_min_ms": None, "t_max_ms": None, "members": 5, "detectors": "dense_block"})
+    return pd.DataFrame(rows)
