@@ -1,9 +1,10 @@
 """`make demo`: the whole asset graph on the embedded defaults, recorded in DAGSTER_HOME.
 
 Starts the bundled simulator on 127.0.0.1 and ingests what a platform would deliver: three
-landing days of distributor catalog, two user-id ranges crawled, the follower networks and
-repost timelines of the three artists with the most tracks and followers, and one imported
-user dump. Then it materialises EVERY other asset of the Definitions in dependency order
+landing days of distributor catalog, two user-id ranges crawled, the follower networks (two
+hops) and repost timelines of the artist with the most tracks and followers and of the
+artists on the watchlist (the simulator's planted farm targets), and one imported user
+dump. Then it materialises EVERY other asset of the Definitions in dependency order
 (whatever the code location holds: catalog detection, users, network, reports), one line per
 step with its key figures and where its output is. Engine events, Spark's and the
 libraries' logs go to ``<data dir>/demo.log`` and to the runs in DAGSTER_HOME (`make dev`).
@@ -26,7 +27,11 @@ import dagster as dg
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 USERS = 20_000
 USER_RANGES = [(1, 1000), (1001, 2000)]
-ARTISTS = 3
+ARTISTS = 1  # the most-tracked, most-followed artist
+WATCHLIST_PER_FARM = 4  # targets of each planted farm put on the artist watchlist (see _watchlist)
+# Two hops: each artist's network holds its neighbours' follows too, so it has triads
+# (motif z-scores) and co-follows; the page sizes stay the defaults (README "Follow times").
+FOLLOW_CRAWL = {"hops": 2}
 INGESTED = ("raw_catalog", "raw_users", "raw_follow_graph", "raw_repost_timelines", "raw_user_imports")
 WIDTH = 50  # label column
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in the run's log
@@ -104,10 +109,10 @@ class Demo:
                "raw_repost_timelines": "raw/repost_timelines/", "raw_user_imports": "raw/user_imports/"}.get(name)
         return f"{self.store.describe()}/{raw}" if raw else None
 
-    def run(self, label: str, keys: list[dg.AssetKey], **kwargs) -> bool:
+    def run(self, label: str, keys: list[dg.AssetKey], ops: dict | None = None, **kwargs) -> bool:
         start = time.perf_counter()
         result = self.job.execute_in_process(instance=self.instance, raise_on_error=False, asset_selection=keys,
-                                             run_config=QUIET, **kwargs)
+                                             run_config={**QUIET, **({"ops": ops} if ops else {})}, **kwargs)
         seconds = time.perf_counter() - start
         figures, where = [], None
         by_key: dict[dg.AssetKey, dict] = {}
@@ -186,6 +191,40 @@ def _top_artists(n: int) -> list[int]:
     return sorted(range(1, 3000), key=score, reverse=True)[:n]
 
 
+def _watchlist(per_farm: int) -> list[int]:
+    """Artists a trust-and-safety analyst would put on the watchlist: in the simulator, the
+    ``per_farm`` least-followed targets of each planted farm (``simulator.network_truth``).
+    Only the choice of artists to crawl comes from the truth; detection never sees it."""
+    from simulator import graph
+    from simulator import network_truth as NT
+
+    groups = NT.planted_groups(1, USERS)
+    farms = groups[groups["kind"].str.startswith("farm_")].drop_duplicates("group")
+    out: list[int] = []
+    for targets in farms["targets"]:
+        ranked = sorted(targets, key=lambda a: (graph.followers_count(1, a, USERS), a))
+        out += [int(a) for a in ranked[:per_farm] if a not in out]
+    return out
+
+
+def farm_lines(bots, crawled: list[int]) -> list[str]:
+    """One line per planted farm with a crawled target: members, how many the demo flagged."""
+    from simulator import network_truth as NT
+
+    groups = NT.planted_groups(1, USERS)
+    farms = groups[groups["kind"].str.startswith("farm_") | (groups["kind"] == "hijacked")]
+    flagged = set(bots.loc[bots["flagged"].astype(bool), "user_id"].astype(int)) if bots is not None else set()
+    lines = []
+    for name, g in farms.groupby("group", sort=True):
+        targets = set(g["targets"].iloc[0]) & set(crawled)
+        if not targets:
+            continue
+        members = set(g["user_id"].astype(int))
+        lines.append(f"  planted {name} ({g['kind'].iloc[0]}, {len(members)} accounts, {len(targets)} crawled "
+                     f"targets): {len(members & flagged)} flagged")
+    return lines
+
+
 def _dagster_home() -> None:
     """DAGSTER_HOME from the environment (`make demo` sets it), else <data dir>/dagster_home
     with the local instance config."""
@@ -259,14 +298,26 @@ def _demo(console: Console) -> int:
         for key in keys:
             demo.run(f"raw_users {key}", [dg.AssetKey("raw_users")], partition_key=key)
         top = [str(a) for a in _top_artists(ARTISTS)]
-        instance.add_dynamic_partitions(artists.name, top)
-        for artist in top:
+        watch = [str(a) for a in _watchlist(WATCHLIST_PER_FARM) if str(a) not in top]
+        console.line(f"  artists: {', '.join(top)} (most tracks and followers) + watchlist {', '.join(watch)} "
+                     f"(targets of the simulator's planted farms), {FOLLOW_CRAWL['hops']} hops")
+        instance.add_dynamic_partitions(artists.name, top + watch)
+        for artist in top + watch:
             demo.run(f"raw_follow_graph + raw_repost_timelines {artist}",
-                     [dg.AssetKey("raw_follow_graph"), dg.AssetKey("raw_repost_timelines")], partition_key=artist)
+                     [dg.AssetKey("raw_follow_graph"), dg.AssetKey("raw_repost_timelines")], partition_key=artist,
+                     ops={"raw_follow_graph": {"config": FOLLOW_CRAWL}})
         demo.run("raw_user_imports", [dg.AssetKey("raw_user_imports")])
 
         demo.remaining({dg.AssetKey(k) for k in INGESTED})
 
+        warehouse = defs.resources["warehouse"]
+        session = defs.resources["spark"].get_session()
+        if warehouse.exists(session, "follow_bots"):
+            bots = warehouse.read(session, "follow_bots").where("flagged").select("user_id", "flagged").toPandas()
+            console.line(f"Bot farms: {len(bots):,} accounts flagged; the simulator's planted farms among the "
+                         "crawled artists:")
+            for line in farm_lines(bots, [int(a) for a in top + watch]):
+                console.line(line)
         pages = sorted(k for k in store.list("reports/") if k.endswith("/index.html"))
         if pages:
             console.line("Reports (each directory also holds its CSV/JSON/PNG files):")
