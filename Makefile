@@ -59,7 +59,14 @@ lock:  ## regenerate requirements.lock from the names in pyproject.toml
 clean:
 	rm -rf data/warehouse data/raw data/quarantine data/reports data/landing spark-warehouse
 
-.PHONY: test-e2e browser
+.PHONY: test-e2e browser audio-tools
+audio-tools:  ## fpcalc (Chromaprint) and sox with mp3 for the audio re-upload path and its tests (Debian; needs root)
+	@{ command -v fpcalc >/dev/null 2>&1 && command -v sox >/dev/null 2>&1 && sox -h 2>/dev/null | grep -q mp3; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libchromaprint-tools sox libsox-fmt-mp3 >/dev/null; } \
+	    || echo "could not install fpcalc/sox with apt-get: the audio tests will skip" >&2; \
+	  else echo "Audio tests skip without fpcalc and sox: install them with 'apt-get install libchromaprint-tools sox libsox-fmt-mp3' (Debian)." >&2; fi; }
+
 browser:  ## headless Chromium and Noto CJK fonts for the report tests (Debian; needs root)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
