@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.catalog.synchrony import HOURS_PER_WEEK, synchronised_tracks, synchrony_test, upload_synchrony_tests
+from assets.catalog.synchrony import (
+    HOURS_PER_WEEK,
+    synchronised_tracks,
+    synchrony_test,
+    upload_synchrony_tests,
+)
 
 WEEK0 = 2_800  # a week number around 2023 (hours since the epoch / 168)
 
