@@ -5,10 +5,13 @@ Layout under ``models/<name>/``::
     versions/<version>/model.pkl      the pickled model (e.g. assets.users.model.SpamModel)
     versions/<version>/schema.json    feature schema: names and order, classes, library versions
     versions/<version>/metrics.json   evaluation metrics
+    versions/<version>/config.json    the run config the model was trained with (JSON; older
+                                      versions may have none): scoring serves with it
     promoted.json                     {"version", "promoted_at", "reason"}: what scoring uses
 
-Each object is written atomically; ``promoted.json`` is written last, so a reader sees the
-previous promoted version or the new one, never a half-saved model. Versions are never
+Each object is written atomically; ``metrics.json`` is written last of a version (a version
+is complete when it is there) and ``promoted.json`` after it, so a reader sees the previous
+promoted version or the new one, never a half-saved model. Versions are never
 overwritten (a timestamp plus a content hash).
 """
 
@@ -32,6 +35,7 @@ class ModelVersion:
     schema: dict[str, Any]
     metrics: dict[str, Any]
     model_bytes: bytes
+    config: dict[str, Any] | None = None  # the run config it was trained with (None: not stored)
 
 
 class ModelStore:
@@ -49,13 +53,18 @@ class ModelStore:
     def _key(self, version: str, file: str) -> str:
         return f"{self.prefix}versions/{version}/{file}"
 
-    def save(self, model_bytes: bytes, schema: dict, metrics: dict, now: dt.datetime | None = None) -> str:
-        """Store a new version; returns its id (not promoted)."""
+    def save(self, model_bytes: bytes, schema: dict, metrics: dict, now: dt.datetime | None = None,
+             config: dict | None = None) -> str:
+        """Store a new version (with the run ``config`` it was trained with, when given);
+        returns its id (not promoted)."""
         now = now or dt.datetime.now(dt.UTC)
         digest = hashlib.sha256(model_bytes).hexdigest()[:10]
         version = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{digest}"
         self.store.put_bytes(self._key(version, "model.pkl"), model_bytes)
         self.store.put_bytes(self._key(version, "schema.json"), json.dumps(schema, indent=2, sort_keys=True).encode())
+        if config is not None:
+            self.store.put_bytes(self._key(version, "config.json"),
+                                 json.dumps(config, indent=2, sort_keys=True).encode())
         self.store.put_bytes(self._key(version, "metrics.json"),
                              json.dumps(metrics, indent=2, sort_keys=True, default=str).encode())
         return version
@@ -76,9 +85,15 @@ class ModelStore:
                 schema=json.loads(self.store.get_bytes(self._key(version, "schema.json"))),
                 metrics=json.loads(self.store.get_bytes(self._key(version, "metrics.json"))),
                 model_bytes=self.store.get_bytes(self._key(version, "model.pkl")),
+                config=self.config_of(version),
             )
         except FileNotFoundError as e:
             raise FileNotFoundError(f"model {self.name} has no complete version {version!r}") from e
+
+    def config_of(self, version: str) -> dict | None:
+        """The run config ``version`` was trained with (None when it stored none)."""
+        key = self._key(version, "config.json")
+        return json.loads(self.store.get_bytes(key)) if self.store.exists(key) else None
 
     def promoted(self) -> dict | None:
         """The promoted pointer ({"version", "promoted_at", "reason"}) or None."""

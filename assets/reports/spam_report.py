@@ -6,8 +6,10 @@ Inputs (pandas, from ``user_clusters``, ``spam_model`` and ``spam_scores``):
   (one column per feature);
 * ``confusion``: long (actual, predicted, count) or a square matrix with actual classes as
   index;
-* ``metrics``: the model's version and metrics (flat dict: accuracy, roc_auc, per-class
-  precision/recall, ...);
+* ``metrics``: the model's version and metrics (flat dict: agreement, roc_auc, per-class
+  precision/recall, ...). They are measured against the chain's own training labels, not
+  spam truth: the report says so, and calls the share of held-out users the model labels
+  like the chain its ``agreement`` (an older ``accuracy`` key is read as agreement);
 * ``scores``: spam_scores(user_id, spam_probability, predicted_class, spam_type, reasons);
 * ``previous``: the figures of the last run (its summary.json), for drift; None on the
   first run.
@@ -34,6 +36,8 @@ from assets.reports.page import (
     table,
     text_of,
 )
+from assets.users.agreement import MEANS as AGREEMENT_MEANS
+from assets.users.agreement import with_agreement
 
 EXAMPLES_PER_TYPE = 5
 SPAM_CLASS = "spam"
@@ -79,7 +83,7 @@ def confusion_chart(m: pd.DataFrame) -> bytes:
             ax.text(j, i, f"{v:,}", ha="center", va="center", fontsize=8, color="white" if v > top / 2 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
-    ax.set_title("Confusion matrix (held-out sample)")
+    ax.set_title("Confusion matrix (held-out sample, the chain's labels)")
     return fig_png(fig)
 
 
@@ -123,7 +127,7 @@ def flat_metrics(metrics: dict) -> dict:
     ``spam_precision`` etc.; the confusion matrix, reliability table and other nested values
     are left to their own sections."""
     out = {}
-    for k, v in metrics.items():
+    for k, v in with_agreement(metrics).items():
         if k == "per_class" and isinstance(v, dict):
             for cls, m in v.items():
                 for name, value in (m or {}).items():
@@ -202,8 +206,8 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
         figures[f"class_{row.predicted_class}"] = int(row.users)
     files: dict[str, bytes] = {}
     body = [key_figures({k: v for k, v in figures.items() if k in (
-        "model_version", "scored_users", "spam_users", "spam_share", "chosen_k", "accuracy", "roc_auc",
-        "spam_roc_auc", "spam_precision", "spam_recall")})]
+        "model_version", "scored_users", "spam_users", "spam_share", "chosen_k", "agreement", "roc_auc",
+        "agreement_spam_roc_auc", "spam_precision", "spam_recall")})]
     body.append("<h2>Drift against the last run</h2>")
     if previous:
         d = drift(figures, previous)
@@ -221,6 +225,8 @@ def render_spam_report(*, elbow: pd.DataFrame, chosen_k: int | None, clusters: p
     body.append("<p class='note'>Centroids in the features' own units; names come from rules on the centroids.</p>")
     body.append(table(clusters_p, empty="No clusters."))
     body.append("<h2>Model</h2>")
+    body.append(f"<p class='note'>Every figure of this section (agreement, ROC-AUC, per-class precision and "
+                f"recall, the confusion matrix) is the {esc(AGREEMENT_MEANS)}.</p>")
     metric_rows = pd.DataFrame([{"metric": k, "value": str(v)} for k, v in metrics.items()])
     body.append(table(metric_rows, empty="No metrics."))
     if confusion is not None and len(confusion):

@@ -8,7 +8,12 @@
   Row features are computed by the same code as the Spark job; whole-table features
   (duplicate descriptions and URLs, fake batches, stock phrases) are looked up in the
   warehouse tables ``user_features``, ``user_urls`` and ``stock_phrases``.
-* ``GET /health``: the model version in use.
+* ``GET /health``: the model version in use, and where its config came from.
+
+A posted user's features are computed with the run config the promoted model was trained
+with (stored beside the version: lists, stock-phrase rules), so the service and the batch
+run that trained the model agree; a version stored without one is served with the
+defaults (``UsersConfig()``), and ``/health`` says so.
 
 Clear 4xx errors: 400 malformed JSON or wrong types (the message names the field), 404
 unknown id or path, 405 wrong method, 413 body too large; 503 while no model is promoted.
@@ -38,6 +43,7 @@ import pyarrow.dataset as ds
 from assets.users import features
 from assets.users.config import DEFAULT_CONFIG, UsersConfig
 from assets.users.model import SpamModel
+from assets.users.run_config import config_from_dict
 from assets.users.scoring import score_frame
 from resources.model_store import ModelStore
 from resources.object_store import ObjectStore
@@ -174,34 +180,52 @@ class Lookups:
 
 
 class ScoringService:
-    """The promoted model (reloaded when promotion changes) plus feature lookups."""
+    """The promoted model and the run config it was trained with (reloaded when promotion
+    changes), plus feature lookups."""
 
     def __init__(self, store: ObjectStore, warehouse_dir: str, model_name: str = "spam_model",
                  reload_seconds: float = 1.0, config: UsersConfig = DEFAULT_CONFIG):
         self.models = ModelStore(store, model_name)
         self.lookups = Lookups(warehouse_dir)
         self.reload_seconds = reload_seconds
-        self.config = config
-        self._model: SpamModel | None = None
+        self.fallback_config = config  # for a version stored without its config
+        self._served: tuple[SpamModel, UsersConfig, str] | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
-    def model(self) -> SpamModel:
+    def served(self) -> tuple[SpamModel, UsersConfig, str]:
+        """(promoted model, the config it was trained with, where that config came from)."""
         with self._lock:
             now = time.monotonic()
-            if self._model is None or now - self._checked >= self.reload_seconds:
+            if self._served is None or now - self._checked >= self.reload_seconds:
                 self._checked = now
                 version = self.models.promoted_version()
-                if version is not None and (self._model is None or self._model.version != version):
-                    loaded = SpamModel.from_bytes(self.models.load(version).model_bytes)
+                if version is not None and (self._served is None or self._served[0].version != version):
+                    stored = self.models.load(version)
+                    loaded = SpamModel.from_bytes(stored.model_bytes)
                     loaded.version = version
-                    self._model = loaded
-            if self._model is None:
+                    if stored.config is None:
+                        self._served = (loaded, self.fallback_config, "defaults (the version stored no config)")
+                    else:
+                        self._served = (loaded, config_from_dict(stored.config), "the promoted version")
+            if self._served is None:
                 raise BadRequest("no promoted spam model yet: materialise spam_model", 503)
-            return self._model
+            return self._served
 
-    def score_features(self, feats: pd.DataFrame) -> dict:
-        model = self.model()
+    def model(self) -> SpamModel:
+        return self.served()[0]
+
+    @property
+    def config(self) -> UsersConfig:
+        """The config posted users are featurised with (the promoted model's)."""
+        return self.served()[1]
+
+    def health(self) -> dict:
+        model, _config, source = self.served()
+        return {"status": "ok", "model_version": model.version, "config": source}
+
+    def score_features(self, feats: pd.DataFrame, model: SpamModel | None = None) -> dict:
+        model = model or self.model()
         out = score_frame(model, feats).iloc[0].to_dict()
         out["user_id"] = int(out["user_id"])
         out["spam_probability"] = round(float(out["spam_probability"]), 6)
@@ -216,11 +240,12 @@ class ScoringService:
 
     def score_posted(self, user: Any) -> dict:
         row_in = pd.DataFrame([validate_user(user)])
-        rows = features.row_features(row_in, self.config)
+        model, config, _source = self.served()  # one model with its own config
+        rows = features.row_features(row_in, config)
         row = rows.iloc[0]
-        extra = self.lookups.table_features(row, self.config)
+        extra = self.lookups.table_features(row, config)
         feats = rows.assign(**extra)
-        return {**self.score_features(feats), "source": "posted"}
+        return {**self.score_features(feats, model), "source": "posted"}
 
 
 def make_handler(service: ScoringService):
@@ -248,7 +273,7 @@ def make_handler(service: ScoringService):
 
         def do_GET(self):  # noqa: N802
             if self.path.rstrip("/") == "/health":
-                return self._guard(lambda: {"status": "ok", "model_version": service.model().version})
+                return self._guard(service.health)
             m = _USER_PATH.match(self.path.split("?")[0])
             if not m:
                 return self._send(404, {"error": f"no such path {self.path}; use GET /users/{{id}} or POST /score",

@@ -10,6 +10,12 @@ import dagster as dg
 import pytest
 
 from assets.users import assets as users_assets
+from assets.users.run_config import (
+    SpamModelConfig,
+    SpamScoresConfig,
+    UserClustersConfig,
+    UserFeaturesConfig,
+)
 from resources.object_store import LocalObjectStore
 from resources.spark import SparkResource
 from resources.warehouse import Warehouse
@@ -18,10 +24,15 @@ from simulator.users import user_dump
 SMALL = {"cluster_sample_size": 3000, "train_per_class": 600, "test_per_class": 400}
 
 
+STEP_CONFIGS = {"user_features": UserFeaturesConfig, "user_clusters": UserClustersConfig,
+                "spam_model": SpamModelConfig, "spam_scores": SpamScoresConfig}
+
+
 def run_config(**over) -> dg.RunConfig:
+    """SMALL (and ``over``) for every users asset, each given only the fields it declares."""
     cfg = {**SMALL, **over}
-    return dg.RunConfig(ops={name: {"config": cfg} for name in
-                             ("user_features", "user_clusters", "feature_selection", "spam_model", "spam_scores")})
+    return dg.RunConfig(ops={name: {"config": {k: v for k, v in cfg.items() if k in cls.model_fields}}
+                             for name, cls in STEP_CONFIGS.items()})
 
 
 def write_dump_as_raw(store: LocalObjectStore, users: list[dict], source: str = "dump") -> str:

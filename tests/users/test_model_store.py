@@ -1,5 +1,6 @@
 """Scenario: model versions saved, listed, loaded and promoted on both object-store
-backends (local directory and a real S3 endpoint over HTTP)."""
+backends (local directory and a real S3 endpoint over HTTP), with the run config each
+version was trained with."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def test_incomplete_version_is_invisible(local_store):
     assert ms.versions() == []
     with pytest.raises(FileNotFoundError):
         ms.promote("v0")
+
+
+def test_run_config_is_stored_with_the_version(object_store):
+    """The config a model was trained with comes back with it; older versions have none."""
+    ms = ModelStore(object_store, "spam_model")
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    old = ms.save(b"old", {"features": ["a"]}, {"agreement": 0.9}, now=t0)
+    cfg = {"shorteners": ["sho.rt"], "seed": 4, "hidden_layers": [8]}
+    new = ms.save(b"new", {"features": ["a"]}, {"agreement": 0.95}, now=t0 + dt.timedelta(seconds=1), config=cfg)
+    assert ms.versions() == [old, new]
+    assert ms.load(old).config is None and ms.config_of(old) is None
+    ms.promote(new, reason="with config")
+    assert ms.load_promoted().config == cfg and ms.config_of(new) == cfg

@@ -1,6 +1,7 @@
 """Scenario: a platform imports 3,000 of its own users (half spam, no superstars, shapes
 unlike the simulator's crawl). Every users asset materialises with real resources on
-temporary storage, names a spam cluster, promotes a model and scores every user."""
+temporary storage, names a spam cluster, promotes a model and scores every user; a later
+model below the bar is kept back without failing the run."""
 
 from __future__ import annotations
 
@@ -66,22 +67,34 @@ def test_overview_tables(users_run, spark):
     assert top.loc[top["domain"] == "bit.ly", "shortener"].all()
 
 
-def test_worse_model_is_not_promoted(users_run, spark):
-    """A model asked to clear an impossible bar fails the blocking check and is not promoted."""
+def test_model_below_the_bar_keeps_the_promoted_one_and_scores(users_run, spark):
+    """A new model that does not clear the bar is not promoted, but the run does not fail:
+    the promoted model is kept (the metadata says why) and spam_scores scores with it."""
+    from assets.users import assets as ua
     from tests.users.conftest import run_config
 
     store = ModelStore(users_run["resources"]["object_store"], "spam_model")
     before = store.promoted_version()
-    sel = [a for a in users_run["selection"] if a.key.path[-1] == "spam_model"]
-    from assets.users import assets as ua
-
+    n_versions = len(store.versions())
+    sel = [a for a in users_run["selection"] if a.key.path[-1] in ("spam_model", "spam_scores")]
+    ops = run_config().ops
+    cfg = dg.RunConfig(ops={"spam_model": {"config": {**ops["spam_model"]["config"], "min_agreement": 1.01}},
+                            "spam_scores": ops["spam_scores"]})
     result = dg.materialize(sel + [ua.user_features.to_source_asset(), ua.user_clusters.to_source_asset(),
                                    ua.feature_selection.to_source_asset()],
-                            resources=users_run["resources"],
-                            run_config=dg.RunConfig(ops={"spam_model": {"config": {
-                                **run_config().ops["spam_model"]["config"], "min_accuracy": 1.01}}}),
-                            raise_on_error=False, selection=[ua.spam_model.key])
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks["model_promotion"] is False
+                            resources=users_run["resources"], run_config=cfg, raise_on_error=False,
+                            selection=[ua.spam_model.key, ua.spam_scores.key])
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["model_promotion"].passed is True  # a sound model scores: the kept one
+    assert checks["model_meets_bar"].passed is False
+    assert checks["model_meets_bar"].severity == dg.AssetCheckSeverity.WARN
+    meta = _meta(result, "spam_model")
+    assert meta["promoted"].value is False and meta["scoring_version"].value == before
+    assert "kept the promoted" in meta["decision"].value and "agreement" in meta["decision"].value
     assert store.promoted_version() == before
-    assert len(store.versions()) >= 2
+    assert len(store.versions()) == n_versions + 1  # the new one is kept as a version, not promoted
+    scores = users_run["resources"]["warehouse"].read(spark, "spam_scores")
+    assert {r["model_version"] for r in scores.select("model_version").distinct().collect()} == {before}
+    assert scores.count() == 3000
+    assert _meta(result, "spam_scores")["model_version"].value == before

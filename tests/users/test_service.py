@@ -1,6 +1,6 @@
 """Scenario: the scoring service answers over real HTTP on 127.0.0.1 for a known id, a
-posted api-v2 user, malformed input and unknown ids, and picks up a newly promoted model
-while serving."""
+posted api-v2 user, malformed input and unknown ids, picks up a newly promoted model
+while serving, and featurises posted users with the config that model was trained with."""
 
 from __future__ import annotations
 
@@ -98,5 +98,36 @@ def test_model_swap_while_serving(service):
         assert client.get("/health").json()["model_version"] == new_version
         uid = run["users"][0]["id"]
         assert client.get(f"/users/{uid}").json()["model_version"] == new_version
+    finally:
+        store.promote(before, reason="restore")
+
+
+def test_posted_users_are_featurised_with_the_promoted_models_config(service):
+    """The service serves with the run config the promoted model was trained with (stored
+    beside the version), not with the defaults: a version trained with a shortener list
+    without bit.ly and its own commercial terms sees a posted user differently."""
+    client, _svc, run = service
+    store = ModelStore(run["resources"]["object_store"], "spam_model")
+    before = store.promoted_version()
+    trained = store.load(before)
+    assert trained.config is not None and trained.config["cluster_sample_size"] == 3000
+    assert client.get("/health").json()["config"] == "the promoted version"
+    user = {"id": 987654322, "followers_count": 1, "followings_count": 40, "description": "guitar lessons here",
+            "web_profiles": [{"url": "https://bit.ly/abc", "title": "site"}]}
+    shorteners = [s for s in trained.config["shorteners"] if s != "bit.ly"]
+    custom = store.save(trained.model_bytes, trained.schema, trained.metrics,
+                        config={**trained.config, "shorteners": shorteners, "commercial_terms": ["guitar lessons"]})
+    bare = store.save(trained.model_bytes, trained.schema, trained.metrics)  # stored no config
+    try:
+        default_view = client.post("/score", json=user).json()["features"]
+        assert default_view["url_shortener"] == 1.0 and default_view["commercial_terms"] == 0.0
+        store.promote(custom, reason="test: another config")
+        r = client.post("/score", json=user)
+        assert r.status_code == 200, r.text
+        assert r.json()["model_version"] == custom
+        assert r.json()["features"]["url_shortener"] == 0.0 and r.json()["features"]["commercial_terms"] == 1.0
+        store.promote(bare, reason="test: no config")
+        assert client.get("/health").json()["config"].startswith("defaults")
+        assert client.post("/score", json=user).json()["features"]["url_shortener"] == 1.0
     finally:
         store.promote(before, reason="restore")
