@@ -73,15 +73,18 @@ def track_fingerprints(
     rules = catalog_rules.rules()
     session = spark.get_session()
     keys = [k for d in days for k in object_store.list(f"raw/catalog/date={d}/") if k.endswith(".parquet")]
-    with object_store.local_paths(keys) as paths:
+    # write, check, then publish: the contract is checked on the staged days; a failure keeps the old ones
+    with object_store.local_paths(keys) as paths, warehouse.staged_writes() as staged:
         tracks = _read_raw_catalog(session, paths)
-        run_stage("track_fingerprints", session, warehouse, rules, tracks=tracks, days=days)
-        fps = warehouse.read(session, "track_fingerprints").where(F.col("upload_date").cast("string").isin(days))
+        run_stage("track_fingerprints", session, staged, rules, tracks=tracks, days=days)
+        fps = staged.read(session, "track_fingerprints").where(F.col("upload_date").cast("string").isin(days))
         violations = fingerprint_contract_violations(fps, tracks.select("track_id"), rules)
         stats = fps.agg(F.count("*").alias("tracks"), F.sum(F.col("eligible").cast("int")).alias("eligible")).first()
         preview = _preview(fps.select("track_id", "label_id", "fingerprint", "token_count", "eligible",
                                       "exclusion_reason"))
         schema = _schema(fps)
+        if not any(violations.values()):
+            staged.publish()
     context.log.info(f"fingerprinted {stats.tracks} tracks over {len(days)} days ({days[0]}..{days[-1]})")
     return dg.MaterializeResult(
         metadata={"dagster/row_count": stats.tracks, "eligible_tracks": stats.eligible or 0,
@@ -109,30 +112,31 @@ def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehou
     """label_reuse and exempt_would_flag from one label-level pass over the fingerprints."""
     rules = catalog_rules.rules()
     session = spark.get_session()
-    run_stage("label_reuse", session, warehouse, rules)
-    reuse = warehouse.read(session, "label_reuse")
-    figures = reuse.agg(
-        F.count("*").alias("labels"),
-        F.sum(F.col("flagged").cast("int")).alias("flagged"),
-        F.sum((F.col("flagged") & ((F.col("reused_fingerprints") < rules.min_reused_fingerprints)
-                                   | (F.col("reuse_ratio") < rules.min_reuse_ratio))).cast("int")).alias("bad"),
-    ).first()
-    exempt = warehouse.read(session, "exempt_would_flag")
-    exempt_count = exempt.count()
+    with warehouse.staged_writes() as staged:  # write, check, then publish (both tables or neither)
+        run_stage("label_reuse", session, staged, rules)
+        reuse = staged.read(session, "label_reuse")
+        figures = reuse.agg(
+            F.count("*").alias("labels"),
+            F.sum(F.col("flagged").cast("int")).alias("flagged"),
+            F.sum((F.col("flagged") & ((F.col("reused_fingerprints") < rules.min_reused_fingerprints)
+                                       | (F.col("reuse_ratio") < rules.min_reuse_ratio))).cast("int")).alias("bad"),
+        ).first()
+        exempt = staged.read(session, "exempt_would_flag")
+        exempt_count = exempt.count()
+        reuse_meta = {"dagster/row_count": figures.labels, "flagged_labels": figures.flagged or 0,
+                      "exempt_labels_that_would_be_flagged": exempt_count, "dagster/column_schema": _schema(reuse),
+                      "preview": _preview(reuse.orderBy(F.desc("flagged"), F.desc("reused_fingerprints")))}
+        exempt_meta = {"dagster/row_count": exempt_count, "dagster/column_schema": _schema(exempt),
+                       "preview": _preview(exempt.orderBy(F.desc("reused_fingerprints")))}
+        if (figures.bad or 0) == 0:
+            staged.publish()
     yield dg.MaterializeResult(
-        asset_key="label_reuse",
-        metadata={"dagster/row_count": figures.labels, "flagged_labels": figures.flagged or 0,
-                  "exempt_labels_that_would_be_flagged": exempt_count, "dagster/column_schema": _schema(reuse),
-                  "preview": _preview(reuse.orderBy(F.desc("flagged"), F.desc("reused_fingerprints")))},
+        asset_key="label_reuse", metadata=reuse_meta,
         check_results=[dg.AssetCheckResult(asset_key="label_reuse", check_name="flagged_labels_meet_thresholds",
                                            passed=(figures.bad or 0) == 0,
                                            metadata={"violations": figures.bad or 0})],
     )
-    yield dg.MaterializeResult(
-        asset_key="exempt_would_flag",
-        metadata={"dagster/row_count": exempt_count, "dagster/column_schema": _schema(exempt),
-                  "preview": _preview(exempt.orderBy(F.desc("reused_fingerprints")))},
-    )
+    yield dg.MaterializeResult(asset_key="exempt_would_flag", metadata=exempt_meta)
 
 
 @dg.asset(
@@ -149,23 +153,28 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
     """Pairs of flagged labels whose title catalogues are near-identical (exact Jaccard at or
     above the threshold): the edges along which fake-label networks are found."""
     session = spark.get_session()
-    run_stage("label_similarity", session, warehouse, catalog_rules.rules())
-    reuse = warehouse.read(session, "label_reuse")
-    sim = warehouse.read(session, "label_similarity")
-    flagged = reuse.where("flagged").select(F.col("label_id"))
-    unflagged_ends = (
-        sim.select(F.col("label_a").alias("label_id")).union(sim.select(F.col("label_b").alias("label_id")))
-        .distinct().join(flagged, "label_id", "left_anti").count()
-    )
-    figures = sim.agg(
-        F.count("*").alias("edges"),
-        F.sum(((F.col("jaccard") <= 0) | (F.col("jaccard") > 1) | (F.col("label_a") >= F.col("label_b"))).cast("int")).alias("bad"),
-        F.avg("jaccard").alias("avg"),
-    ).first()
-    bad = (figures.bad or 0) + unflagged_ends
+    with warehouse.staged_writes() as staged:  # write, check, then publish
+        run_stage("label_similarity", session, staged, catalog_rules.rules())
+        reuse = staged.read(session, "label_reuse")
+        sim = staged.read(session, "label_similarity")
+        flagged = reuse.where("flagged").select(F.col("label_id"))
+        unflagged_ends = (
+            sim.select(F.col("label_a").alias("label_id")).union(sim.select(F.col("label_b").alias("label_id")))
+            .distinct().join(flagged, "label_id", "left_anti").count()
+        )
+        figures = sim.agg(
+            F.count("*").alias("edges"),
+            F.sum(((F.col("jaccard") <= 0) | (F.col("jaccard") > 1)
+                   | (F.col("label_a") >= F.col("label_b"))).cast("int")).alias("bad"),
+            F.avg("jaccard").alias("avg"),
+        ).first()
+        bad = (figures.bad or 0) + unflagged_ends
+        preview = _preview(sim.orderBy(F.desc("jaccard")))
+        if bad == 0:
+            staged.publish()
     return dg.MaterializeResult(
         metadata={"dagster/row_count": figures.edges, "avg_jaccard": float(figures.avg or 0),
-                  "preview": _preview(sim.orderBy(F.desc("jaccard")))},
+                  "preview": preview},
         check_results=[dg.AssetCheckResult(check_name="edges_valid", passed=bad == 0,
                                            metadata={"invalid_edges": figures.bad or 0,
                                                      "edge_ends_not_flagged": unflagged_ends})],
@@ -184,16 +193,20 @@ def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, ware
     """Networks of fake labels fronting one master library: connected components (two or
     more labels) of the label-similarity graph."""
     session = spark.get_session()
-    run_stage("fraud_networks", session, warehouse)
-    nets = warehouse.read(session, "fraud_networks")
-    sizes = nets.groupBy("network_id").count()
-    figures = nets.agg(F.count("*").alias("rows"), F.countDistinct("label_id").alias("labels"),
-                       F.countDistinct("network_id").alias("networks")).first()
-    singletons = sizes.where("count < 2").count()
-    largest = sizes.agg(F.max("count")).first()[0] or 0
+    with warehouse.staged_writes() as staged:  # write, check, then publish
+        run_stage("fraud_networks", session, staged)
+        nets = staged.read(session, "fraud_networks")
+        sizes = nets.groupBy("network_id").count()
+        figures = nets.agg(F.count("*").alias("rows"), F.countDistinct("label_id").alias("labels"),
+                           F.countDistinct("network_id").alias("networks")).first()
+        singletons = sizes.where("count < 2").count()
+        largest = sizes.agg(F.max("count")).first()[0] or 0
+        preview = _preview(sizes.orderBy(F.desc("count")))
+        if figures.rows == figures.labels and singletons == 0:
+            staged.publish()
     return dg.MaterializeResult(
         metadata={"dagster/row_count": figures.rows, "networks": figures.networks, "largest_network": largest,
-                  "preview": _preview(sizes.orderBy(F.desc("count")))},
+                  "preview": preview},
         check_results=[dg.AssetCheckResult(check_name="networks_disjoint_and_plural",
                                            passed=figures.rows == figures.labels and singletons == 0,
                                            metadata={"labels_in_two_networks": figures.rows - figures.labels,
