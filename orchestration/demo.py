@@ -32,6 +32,8 @@ WATCHLIST_PER_FARM = 4  # targets of each planted farm put on the artist watchli
 # Two hops: each artist's network holds its neighbours' follows too, so it has triads
 # (motif z-scores) and co-follows; the page sizes stay the defaults (README "Follow times").
 FOLLOW_CRAWL = {"hops": 2}
+PLAY_USERS = 1000  # honest listeners of the demo's play logs (kept small: the demo's budget for plays is ~40 s)
+PLAY_SCHEME_SCALE = 0.05  # planted farms at a twentieth of the simulator's default size
 INGESTED = ("raw_catalog", "raw_users", "raw_follow_graph", "raw_repost_timelines", "raw_user_imports")
 WIDTH = 50  # label column
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in the run's log
@@ -181,6 +183,37 @@ class Demo:
                     self.run(f"{label} {p}", group, partition_key=p)
 
 
+def _land_and_ingest_plays(demo: Demo, store, console: Console) -> None:
+    """Play logs of the demo's catalogue days (simulator/plays.py: honest listening, planted
+    farms and legitimate look-alikes), landed per day as the platform would, then raw_plays
+    over the days in one run (its backfill policy)."""
+    from simulator.plays import PlaysConfig, generate_plays, write_plays
+
+    cfg = PlaysConfig(seed=1, days=len(DAYS), start_date=DAYS[0], honest_users=PLAY_USERS,
+                      scheme_scale=PLAY_SCHEME_SCALE, catalog_seed=2, catalog_days=len(DAYS), tracks_per_day=2000)
+    plays, accounts, _ = generate_plays(cfg)
+    keys = write_plays(store, plays)
+    console.line(f"  landed plays: {len(plays):,} plays of {plays['user_id'].nunique():,} accounts "
+                 f"({int(accounts['scheme'].sum()):,} planted fraud accounts) in {len(keys)} files "
+                 f"-> {store.describe()}/landing/plays/")
+    days = sorted({k.split("date=", 1)[1].split("/", 1)[0] for k in keys})
+    demo.run(f"raw_plays {days[0]}..{days[-1]} (one run)", [dg.AssetKey("raw_plays")],
+             tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]})
+
+
+def _stream_fraud_lines(demo: Demo) -> None:
+    """The stream-fraud findings in words: flagged accounts and the networks they pay."""
+    for key in ("stream_accounts", "label_stream_fraud"):
+        event = demo.instance.get_latest_materialization_event(dg.AssetKey(key))
+        meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
+        if key == "stream_accounts" and "flagged_accounts" in meta:
+            demo.console.line(f"Stream fraud: {meta['flagged_accounts'].value:,} flagged accounts "
+                              f"(fired by detector: {meta['fired_by_detector'].value})")
+        if key == "label_stream_fraud" and "networks" in meta:
+            for line in str(meta["networks"].value).splitlines()[:3]:
+                demo.console.line(f"  {line.lstrip('- ')}")
+
+
 def _top_artists(n: int) -> list[int]:
     """The ``n`` simulated artists with the most tracks, then the most followers."""
     from simulator import graph
@@ -307,8 +340,10 @@ def _demo(console: Console) -> int:
                      [dg.AssetKey("raw_follow_graph"), dg.AssetKey("raw_repost_timelines")], partition_key=artist,
                      ops={"raw_follow_graph": {"config": FOLLOW_CRAWL}})
         demo.run("raw_user_imports", [dg.AssetKey("raw_user_imports")])
+        _land_and_ingest_plays(demo, store, console)
 
-        demo.remaining({dg.AssetKey(k) for k in INGESTED})
+        demo.remaining({dg.AssetKey(k) for k in (*INGESTED, "raw_plays")})
+        _stream_fraud_lines(demo)
 
         warehouse = defs.resources["warehouse"]
         session = defs.resources["spark"].get_session()
