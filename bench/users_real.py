@@ -92,21 +92,22 @@ def seed_rule_scores(users: list[dict]) -> pd.DataFrame:
 
 
 def populations(selected: str | None = None):
-    """(name, users, truth) of every population the benchmark runs."""
+    """(name, users, truth) of every population the benchmark runs (``selected``: a comma
+    list of names, run in that order)."""
     from bench import real_accounts as ra
     from simulator.users import user_dump
 
-    wanted = None if not selected else {s.strip() for s in selected.split(",") if s.strip()}
-    for name in ra.SETS:
-        for part in (None, 0, 1):
-            label = name if part is None else f"{name}:{part}"
-            if wanted is None or label in wanted:
-                users, truth = ra.load(name, part)
-                yield label, users, truth
-    for name, share in SIMULATED.items():
-        if wanted is None or name in wanted:
-            users, t = user_dump(seed=31, n_users=4000, spam_share=share)
-            yield name, users, t.rename(columns={"id": "user_id", "class": "group"})[["user_id", "is_spam", "group"]]
+    every = [name if part is None else f"{name}:{part}" for name in ra.SETS for part in (None, 0, 1)]
+    every += list(SIMULATED)
+    wanted = every if not selected else [s.strip() for s in selected.split(",") if s.strip()]
+    for label in wanted:
+        if label in SIMULATED:
+            users, t = user_dump(seed=31, n_users=4000, spam_share=SIMULATED[label])
+            yield label, users, t.rename(columns={"id": "user_id", "class": "group"})[["user_id", "is_spam", "group"]]
+        else:
+            name, _, part = label.partition(":")
+            users, truth = ra.load(name, int(part) if part else None)
+            yield label, users, truth
 
 
 def _line(name: str, m: dict) -> str:

@@ -1,4 +1,5 @@
-"""The users chain without Dagster: users -> features -> clusters -> CFS -> model -> scores.
+"""The users chain without Dagster: users -> features -> clusters -> CFS -> label model ->
+model -> scores.
 
 The assets call these steps one by one; benchmarks and quality evaluations call
 ``run_users_chain`` directly. Contract (stable for helper code):
@@ -6,13 +7,24 @@ The assets call these steps one by one; benchmarks and quality evaluations call
 * ``load_users(spark, raw_records) -> DataFrame``: latest record per id, typed, live only.
 * ``run_users_chain(spark, users, *, known_labels=None, config=UsersConfig(), model=None)
   -> dict`` with Spark DataFrames ``user_features``, ``user_urls``, ``stock_phrases``,
-  ``user_clusters`` (user_id, cluster, cluster_name, predicted from the clusters),
+  ``user_clusters`` (user_id, cluster, cluster_name, cluster_class, distance),
   ``spam_scores`` (user_id, spam_probability, predicted_class, spam_type, reasons,
-  model_version), and python objects ``cluster_summary`` (pandas: centroid, size, name
-  per cluster), ``elbow`` (clustering.Elbow: ks, inertias, k), ``feature_selection``
+  model_version; predicted_class is "spam" where spam_probability >= the model's
+  threshold, ``UsersConfig.spam_threshold``), and python objects ``cluster_summary``
+  (pandas: centroid, size, name, class per cluster; any number of clusters may be Spam,
+  none included), ``elbow`` (clustering.Elbow: ks, inertias, k), ``feature_selection``
   (selection.Selection: merit_table, kept, dropped), ``model`` (model.SpamModel, the one
   that scored), ``trained_model`` (the one fitted here, always trained),
-  ``model_metrics`` (dict, of the trained model) and ``timings`` (seconds per stage).
+  ``model_metrics`` (dict of the trained model, keys in ``model``'s docstring: agreement
+  with its own training labels, not spam truth; ``label_model`` holds the per-voter
+  coverage / accuracy report), ``finding`` (dict: ``spam_clusters`` (names),
+  ``spam_cluster_users``, ``train_spam_share``, ``label_model_prior``, ``note``: e.g. no
+  cluster looks like spam; a finding, never an error), ``users`` (count) and ``timings``
+  (seconds per stage).
+
+Same input, same output: every sample is drawn by hashing (config.seed, user_id), K-Means,
+the label model and the network are seeded or deterministic, and rows reach scikit-learn
+in user_id order, so the result does not depend on Spark's partitioning.
 
 ``known_labels``: a Spark or pandas frame (user_id, label) with label spam / not-spam.
 ``model``: score with this (e.g. the promoted) model instead of the one trained here.

@@ -82,3 +82,13 @@ def test_spread_keeps_every_user(spark, parts_in):
     out = chain.spread(df, spark)
     assert out.rdd.getNumPartitions() >= max(2, spark.sparkContext.defaultParallelism)
     assert sorted(r.user_id for r in out.collect()) == list(range(1, 1001))
+
+
+def test_bounded_sample_does_not_depend_on_partitioning(spark):
+    pdf = _population(5000, seed=2)
+    df = spark.createDataFrame(pdf[["user_id", "followers"]])
+    a = chain.bounded_sample(df.coalesce(1), 1200, seed=5)
+    b = chain.bounded_sample(df.repartition(7), 1200, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 1200 and a["user_id"].is_monotonic_increasing
+    assert not a["user_id"].equals(chain.bounded_sample(df, 1200, seed=6)["user_id"])  # the seed matters

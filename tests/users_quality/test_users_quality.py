@@ -46,13 +46,10 @@ def test_camouflaged_spam_recall(quality):
     assert quality.summary["camouflaged_recall"] >= uq.TARGETS["camouflaged_recall"], quality.hard_cases.to_string()
 
 
-def test_four_class_accuracy(quality):
-    assert quality.summary["four_class_accuracy"] >= uq.TARGETS["four_class_accuracy"], quality.confusion.to_string()
-
-
-def test_legitimate_shortener_users_are_not_flagged(quality):
-    s = quality.summary
-    assert s["legit_shortener_flagged"] <= uq.TARGETS["legit_shortener_flagged_max"], quality.hard_cases.to_string()
+# (issue 17) no test of the 4-class accuracy (the class names Superstars / Regular
+# Musicians / Fans follow the simulator's classes) nor of "legitimate shortener users are
+# not flagged" (a shortener as legitimate evidence was a simulator prior, removed): the
+# bench still prints both figures.
 
 
 def test_predicted_classes_follow_the_contract(quality):
