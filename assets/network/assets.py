@@ -156,6 +156,11 @@ def follow_edges(context: dg.AssetExecutionContext, config: FollowEdgesConfig, s
 class NetworkMetricsConfig(dg.Config):
     randomisations: int = Field(default=20, description="Degree-preserving randomisations per artist for motif z-scores.")
     seed: int = Field(default=0, description="Seed of the randomisations (per artist: [seed, artist_id]).")
+    max_artist_edges: int = Field(
+        default=1_000_000,
+        description="An artist network with more distinct edges is measured on an induced node sample of about this "
+                    "many edges (Spark filter; counts scaled back, ratios of the sample; error stated in "
+                    "assets/network/metrics.py); node_sample_fraction in the table says which.")
 
 
 @dg.asset(deps=["follow_edges"], group_name=GROUP, kinds={"spark", "parquet", "numpy"}, owners=OWNERS,
@@ -167,7 +172,8 @@ def network_metrics(context: dg.AssetExecutionContext, config: NetworkMetricsCon
     session = spark.get_session()
     edges = warehouse.read(session, "follow_edges").where(F.col("artist_id").isNotNull())
     table = metrics_by_artist(edges.select("artist_id", "follower_id", "followee_id", "multiplicity"),
-                              randomisations=config.randomisations, seed=config.seed)
+                              randomisations=config.randomisations, seed=config.seed,
+                              max_artist_edges=config.max_artist_edges)
     warehouse.write_table(table, "network_metrics")
     out = warehouse.read(session, "network_metrics")
     n = out.count()

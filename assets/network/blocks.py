@@ -34,7 +34,8 @@ Two implementations with the same output columns:
   ``pi_x = k_x / E`` sorted descending (the cap ``min(1, d_u pi_x)`` binds on the ``c_u``
   most followed columns, ``c_u`` = columns with ``k_x d_u > E``); the Poisson tail in a
   pandas UDF (scipy). Cost per block: its rows x columns (the cap counts) plus its pairs
-  sharing a column.
+  sharing a column (``sum_x rows_x**2``); a block above ``max_pair_rows`` of those, or
+  above ``max_block_rows`` rows, is not tested (as the pandas guard).
   Inputs: ``edges_df(follower_id, followee_id)`` (distinct or not; pairs count once).
   Output: a Spark DataFrame with the columns of ``dense_blocks``; a row with no partner
   sharing a column has ``partner_id`` null (the pandas version names an arbitrary one).
@@ -70,6 +71,7 @@ class BlockConfig:
     max_block_rows: int = 5000  # dense pair matrix guard (pandas); pair-join guard (Spark)
     eps: float = 0.1  # Spark peeling: remove nodes below 2 (1 + eps) x density per pass
     collect_edges: int = 1_000_000  # Spark: peel until at most this many follows are left, then exact greedy
+    max_pair_rows: int = 50_000_000  # Spark: a block whose pair self-join exceeds this is not tested
 
 
 OUT_COLUMNS = ["user_id", "block_score", "block_flagged", "block_id", "block_rows", "block_cols", "block_density",
@@ -241,6 +243,12 @@ def cofollow_test_spark(edges_df: DataFrame, members: DataFrame, summary: DataFr
                        .join(pref, ["block_id", "c"], "left").join(p2tot, "block_id"))
     inb = e.join(rows.select("block_id", "u"), "u").join(cols.select("block_id", "x"), ["block_id", "x"])
     inb = materialise(inb)
+    # pair-join volume per block (sum over its columns of rows squared): skip blocks above the budget
+    volume = inb.groupBy("block_id", "x").agg(F.count("*").alias("n")).groupBy("block_id").agg(
+        F.sum(F.col("n") * F.col("n")).alias("pair_rows"))
+    ok = volume.where(F.col("pair_rows") <= cfg.max_pair_rows).select("block_id")
+    inb = inb.join(ok, "block_id", "left_semi")
+    rows = rows.join(ok, "block_id", "left_semi")
     a, b = inb.alias("a"), inb.alias("b")
     pairs = (a.join(b, (F.col("a.block_id") == F.col("b.block_id")) & (F.col("a.x") == F.col("b.x"))
                     & (F.col("a.u") != F.col("b.u")))

@@ -36,6 +36,21 @@ one degree-ordered triangle listing, bincounts); the tests check clustering agai
 networkx and igraph's ``as_undirected(mode="collapse")``.
 
 ``metrics_by_artist(follow_edges)`` fans this out with ``groupBy("artist_id").applyInPandas``.
+
+An artist too large for one pandas frame (more than ``max_artist_edges`` distinct edges,
+counted by a Spark aggregation first) is measured on an induced node sample instead: each
+node of its network is kept with probability ``p = sqrt(max_artist_edges / edges)`` by a
+hash of (seed, artist, node), so the sample has about ``max_artist_edges`` edges and is
+drawn by a Spark filter, never collected whole. Ratios (transitivity, clustering,
+reciprocity, assortativity, the significance profile ``sp_*``) are the sample's; ``nodes``
+and ``edges`` are exact (Spark aggregations over the whole network); the other counts are
+Horvitz-Thompson estimates: self-loops ``/ p``, multi-edges and mutual pairs ``/ p**2``,
+triad counts ``/ p**3`` (each triple survives with ``p**3``); ``z_*`` are the sample's (a
+z-score grows with the graph: compare ``sp_*``). ``node_sample_fraction`` says which (1.0:
+exact). Stated error, measured on Wiki-Vote (103,689 arcs) at ``p`` = 0.54 over 4 node
+samples: transitivity within 5.4% relative, reciprocity 11%, average clustering 8%,
+assortativity 15%, triad counts up to 33% (type 300; a sample's triad counts are rough).
+``tests/network/test_metrics.py`` asserts transitivity <= 10% and reciprocity <= 15%.
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from assets.network.motifs import significance_profile
@@ -166,7 +182,34 @@ SCHEMA = T.StructType(
         T.StructField(c, T.LongType() if c in LONG_COLUMNS else T.DoubleType(), True)
         for c in METRIC_COLUMNS
     ]
+    + [T.StructField("node_sample_fraction", T.DoubleType(), False)]
 )
+
+
+SAMPLE_SCALE = {"self_loops": 1, "multi_edges": 2, "mutual_pairs": 2,
+                **{f"triad_{t}": 3 for t in TRIAD_NAMES}}
+HASH_BUCKETS = 1 << 30
+
+
+def node_sample(follow_edges: DataFrame, *, max_artist_edges: int, seed: int) -> DataFrame:
+    """``follow_edges`` with ``node_sample_fraction``: the induced node sample of every artist
+    with more than ``max_artist_edges`` distinct edges (see the module docstring)."""
+    pairs = follow_edges.where(F.col("follower_id").isNotNull() & F.col("followee_id").isNotNull())
+    size = pairs.select("artist_id", "follower_id", "followee_id").distinct().groupBy("artist_id").agg(
+        F.count("*").alias("artist_edges"))
+    nodes = (pairs.select("artist_id", F.col("follower_id").alias("n"))
+             .unionByName(pairs.select("artist_id", F.col("followee_id").alias("n"))).distinct()
+             .groupBy("artist_id").agg(F.count("*").alias("artist_nodes")))
+    p = F.when(F.col("artist_edges") > max_artist_edges,
+               F.sqrt(F.lit(float(max_artist_edges)) / F.col("artist_edges"))).otherwise(F.lit(1.0))
+    e = follow_edges.join(size.join(nodes, "artist_id").select(
+        "artist_id", p.alias("node_sample_fraction"), "artist_edges", "artist_nodes"), "artist_id")
+
+    def kept(node: str):
+        h = F.pmod(F.xxhash64(F.lit(int(seed)), F.col("artist_id"), F.col(node)), F.lit(HASH_BUCKETS))
+        return h.cast("double") < F.col("node_sample_fraction") * HASH_BUCKETS
+
+    return e.where((F.col("node_sample_fraction") >= 1.0) | (kept("follower_id") & kept("followee_id")))
 
 
 def metrics_by_artist(
@@ -175,6 +218,7 @@ def metrics_by_artist(
     randomisations: int,
     seed: int,
     switches_per_edge: int = 10,
+    max_artist_edges: int | None = None,
 ) -> DataFrame:
     """One row per ``artist_id`` of ``follow_edges`` with every metric as a flat column.
 
@@ -182,10 +226,19 @@ def metrics_by_artist(
     ``multiplicity`` (a row's follow count; ``multi_edges`` sums, per distinct pair, the
     largest multiplicity seen, so both one-row-per-follow and one-row-per-pair layouts
     count each follow once). The randomisations of artist ``a`` use seed ``[seed, a]``,
-    so a result does not depend on how Spark groups artists.
+    so a result does not depend on how Spark groups artists. ``max_artist_edges``: above
+    it an artist is measured on a node sample (module docstring); None: always exact.
     """
     has_mult = "multiplicity" in follow_edges.columns
     cols = ["artist_id", "follower_id", "followee_id"] + (["multiplicity"] if has_mult else [])
+    follow_edges = follow_edges.select(*cols).where("artist_id IS NOT NULL")
+    if max_artist_edges is not None:
+        follow_edges = node_sample(follow_edges, max_artist_edges=max_artist_edges, seed=seed)
+    else:
+        follow_edges = follow_edges.select(*cols, F.lit(1.0).alias("node_sample_fraction"),
+                                           F.lit(-1).cast("long").alias("artist_edges"),
+                                           F.lit(-1).cast("long").alias("artist_nodes"))
+    cols = [*cols, "node_sample_fraction", "artist_edges", "artist_nodes"]
 
     def per_artist(pdf: pd.DataFrame) -> pd.DataFrame:
         artist = int(pdf["artist_id"].iloc[0])
@@ -204,15 +257,16 @@ def metrics_by_artist(
             multiplicity=mult,
             switches_per_edge=switches_per_edge,
         )
-        row = {"artist_id": artist, **{c: res[c] for c in METRIC_COLUMNS}}
+        frac = float(pdf["node_sample_fraction"].iloc[0])
+        if frac < 1.0:
+            for c, k in SAMPLE_SCALE.items():
+                res[c] = int(round(res[c] / frac**k))
+            res["edges"] = int(pdf["artist_edges"].iloc[0])
+            res["nodes"] = int(pdf["artist_nodes"].iloc[0])
+        row = {"artist_id": artist, **{c: res[c] for c in METRIC_COLUMNS}, "node_sample_fraction": frac}
         out = pd.DataFrame([row])
         for c in METRIC_COLUMNS:
             out[c] = out[c].astype("int64" if c in LONG_COLUMNS else "float64")
         return out
 
-    return (
-        follow_edges.select(*cols)
-        .where("artist_id IS NOT NULL")
-        .groupBy("artist_id")
-        .applyInPandas(per_artist, SCHEMA)
-    )
+    return follow_edges.select(*cols).groupBy("artist_id").applyInPandas(per_artist, SCHEMA)
