@@ -126,7 +126,10 @@ def _spark(driver_memory: str, tmp: Path):
 
     res = SparkResource(master=os.environ.get("SPARK_MASTER", "local[*]"), shuffle_partitions=16,
                         driver_memory=driver_memory, checkpoint_dir=str(tmp / "checkpoints"),
-                        extra_conf={"spark.local.dir": str(tmp / "spark-local"),
+                        # no broadcast joins: under 2g the many small broadcast relations (peel passes,
+                        # lockstep scales) ran out of task memory on a 500k-edge run
+                        extra_conf={"spark.sql.autoBroadcastJoinThreshold": "-1",
+                                    "spark.local.dir": str(tmp / "spark-local"),
                                     "spark.sql.warehouse.dir": str(tmp / "spark-warehouse")})
     return res, res.get_session()
 
