@@ -76,6 +76,8 @@ def test_same_input_same_output_and_any_spam_share(spark):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 17 target not met yet: ROC-AUC 0.84 on this set (bench/RESULTS.md, "
+                   "users_real_auc_instagram_srf); strict: passing flags the fix")
 def test_instagram_fakes_rank_above_real_accounts(spark):
     users, truth = ra.instagram_srf()
     m = ur.run_population(spark, users, truth)  # defaults, no labels
