@@ -79,7 +79,7 @@ def ms_histogram(histogram: pd.DataFrame, min_royalty_ms: int) -> bytes | None:
     ax.text(min_royalty_ms / 1000, ax.get_ylim()[1] * 0.92, f" {min_royalty_ms / 1000:g} s: royalty play", fontsize=8)
     ax.set_xlabel("seconds played (last bin: longer)")
     ax.set_ylabel("share of plays")
-    ax.set_title("How long plays last: flagged accounts stop just past the royalty threshold", fontsize=9)
+    ax.set_title("How long plays last, flagged vs. not flagged accounts (dashed: the royalty threshold)", fontsize=9)
     ax.legend(fontsize=8)
     return fig_png(fig)
 
