@@ -13,9 +13,11 @@ start once is not anyone's repertoire, so those crowds are no block.
 Computed without all pairs (Spark, linear in the plays): a uniform random sample of
 accounts, the pivots (``block_pivot_share``, by a hash of the id), and for each account its
 shared royalty tracks with each pivot it co-listens with (one join on track). A pair are
-*twins* when at least ``block_twin_overlap`` of the smaller repertoire lies in the other
-(overlap coefficient of their repertoires, both with at least ``block_min_tracks``): a
-light farm account's tracks are a subset of a heavy one's.
+*twins* when they share at least ``block_twin_jaccard`` of their combined repertoire
+(Jaccard of their repertoires, both with at least ``block_min_tracks`` tracks). (The
+overlap coefficient, which would also catch light farm accounts inside a heavy one's
+repertoire, made twins common among honest listeners on the simulator and broke the
+robust null; light farm accounts are caught by ``track_concentration`` instead.)
 
 Twins alone are no proof: people who loop the same sleep playlist are twins too. The
 money decides (``detect.py``): a twin is flagged by ``dense_block`` only when most of its
@@ -26,7 +28,7 @@ Test per account: ``m`` twin pivots out of the ``n`` pivots it co-listens with, 
 ``Binomial(n, q)`` where ``q`` is the twin rate of co-listening pairs among accounts that
 have at most one twin pivot (the population of ordinary listeners, communities included,
 robust to the farms being tested), never below ``block_min_twin_rate``; Bonferroni over
-every tested account. Evidence names the twin count and the mean overlap with twins.
+every tested account. Evidence names the twin count and the mean Jaccard with twins.
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ def dense_block(plays: DataFrame, cfg: StreamConfig) -> tuple[DataFrame, dict]:
     pairs = (ut.join(piv, "track_id").where(F.col("user_id") != F.col("v"))
              .groupBy("user_id", "v").agg(F.count(F.lit(1)).alias("c"), F.first("d").alias("d"),
                                           F.first("dv").alias("dv")))
-    pairs = pairs.withColumn("j", F.col("c") / F.least("d", "dv"))  # overlap coefficient
+    pairs = pairs.withColumn("j", F.col("c") / (F.col("d") + F.col("dv") - F.col("c")))  # Jaccard
     per = pairs.groupBy("user_id").agg(
-        F.count(F.lit(1)).alias("n"), F.sum((F.col("j") >= cfg.block_twin_overlap).cast("long")).alias("m"),
-        F.avg(F.when(F.col("j") >= cfg.block_twin_overlap, F.col("j"))).alias("mean_j"),
+        F.count(F.lit(1)).alias("n"), F.sum((F.col("j") >= cfg.block_twin_jaccard).cast("long")).alias("m"),
+        F.avg(F.when(F.col("j") >= cfg.block_twin_jaccard, F.col("j"))).alias("mean_j"),
         F.max("j").alias("max_j"), F.first("d").alias("d")).cache()
     base = per.where(F.col("m") <= 1).agg(F.sum("m"), F.sum("n")).first()
+    # no ordinary population to compare with: no evidence (q = 1)
     q = max(cfg.block_min_twin_rate, (base[0] or 0) / base[1] if base[1] else 1.0)
     tested = per.where(F.col("m") > 0)
     tests = per.count()
@@ -67,7 +70,7 @@ def dense_block(plays: DataFrame, cfg: StreamConfig) -> tuple[DataFrame, dict]:
         "user_id", score_of(lp).alias("dense_block_score"), flag_of(lp, cfg.alpha).alias("dense_block_flagged"),
         F.concat(F.lit("dense_block: shares most of its repertoire ("), F.col("d").cast("string"),
                  F.lit(" royalty tracks) with "), F.col("m").cast("string"), F.lit(" of the "), F.col("n").cast("string"),
-                 F.lit(" sampled accounts it co-listens with (mean overlap "), F.format_number("mean_j", 2),
+                 F.lit(" sampled accounts it co-listens with (mean Jaccard "), F.format_number("mean_j", 2),
                  F.lit(f"; ordinary listeners: {q:.4f} of such pairs); binomial p "), fmt_p(lp),
                  F.lit(f" after {tests:,} tests")).alias("dense_block_evidence"))
     return out, {"dense_block_twin_rate": q, "dense_block_tested": tests}

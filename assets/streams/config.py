@@ -20,10 +20,10 @@ class StreamConfig:
     block_pivot_share: float = field(default=0.05, metadata={
         "description": "dense_block: share of accounts sampled as pivots (each account is compared with every pivot)."})
     block_seed: int = field(default=17, metadata={"description": "dense_block: hash salt of the pivot sample."})
-    block_min_tracks: int = field(default=5, metadata={
+    block_min_tracks: int = field(default=10, metadata={
         "description": "dense_block: accounts with fewer distinct royalty tracks are not compared (too little repertoire)."})
-    block_twin_overlap: float = field(default=0.5, metadata={
-        "description": "dense_block: two accounts are twins when this share of the smaller repertoire is in the other."})
+    block_twin_jaccard: float = field(default=0.5, metadata={
+        "description": "dense_block: two accounts are twins when they share at least this Jaccard of their repertoires."})
     block_min_twin_rate: float = field(default=0.001, metadata={
         "description": "dense_block: floor of the ordinary listeners' twin rate used as the null."})
     block_min_days: int = field(default=2, metadata={

@@ -90,7 +90,7 @@ def test_shared_device_households_vs_farm(spark):
 
 def test_dense_block_twins_not_a_one_off_push(spark):
     r = np.random.default_rng(4)
-    rows = _honest(r, range(1, 201), days=3, per_day=20, tracks=3000)
+    rows = _honest(r, range(1, 201), days=3, per_day=20, tracks=80)
     pool = [f"P{i}" for i in range(40)]
     for b in range(100, 160):  # 60 swarm accounts, same 40 tracks every day
         for d in range(3):
