@@ -4,9 +4,11 @@ days without rest, many accounts on one device.
 * ``threshold_skim``: human skips are smooth in time: about as many plays end in the
   ``w`` seconds before the royalty line as in the ``w`` seconds after it (fewer after,
   since skips thin out with time). Per account ``k`` plays end in ``[T, T + w)`` out of
-  the ``n`` ending in ``[T - w, T + w)``; null ``Binomial(n, p0)`` with ``p0`` the
-  population's median share ``k / n`` (accounts with ``n >= 5``), never below 1/2
-  (no more just after than just before). Bonferroni over the tested accounts.
+  the ``n`` ending in ``[T - w, T + w)``; null ``Binomial(n, 1/2)`` (no more just after
+  than just before). The population's median share ``k / n`` (accounts with ``n >= 5``) is
+  reported beside it, not used: when planted accounts are most of those near the line
+  (the Last.fm background, planting seed 12) the median is theirs and the test went silent.
+  Bonferroni over the tested accounts.
 * ``no_rest``: a restless UTC day has plays starting in at least ``restless_hours`` of
   its 24 hours. Per account ``r`` restless days of ``d`` active days; null
   ``Binomial(d, q)`` with ``q`` the restless-day rate of the accounts that rest on most
@@ -39,17 +41,17 @@ def threshold_skim(plays: DataFrame, cfg: StreamConfig) -> tuple[DataFrame, dict
         F.sum(((ms >= t - w) & (ms < t + w)).cast("long")).alias("n"),
         F.sum((ms >= t).cast("long")).alias("roy")).where(F.col("n") > 0).cache()
     med = per.where(F.col("n") >= 5).select(F.percentile_approx(F.col("k") / F.col("n"), 0.5)).first()[0]
-    p0 = max(0.5, float(med) if med is not None else 0.5)
+    p0 = 0.5
     tests = per.count()
     lp = adjusted(binom_log10_sf(F.col("k"), F.col("n"), F.lit(p0)), tests)
     out = per.select(
         "user_id", score_of(lp).alias("threshold_skim_score"), flag_of(lp, cfg.alpha).alias("threshold_skim_flagged"),
         F.concat(F.lit("threshold_skim: "), F.col("k").cast("string"), F.lit(" of its "), F.col("n").cast("string"),
                  F.lit(f" plays ending within {w // 1000} s of the {t // 1000} s royalty line end just past it "
-                       f"(population share {p0:.2f}); "), F.col("roy").cast("string"),
+                       f"(smooth skipping: {p0:.2f}; population median {float(med or 0):.2f}); "), F.col("roy").cast("string"),
                  F.lit(" royalty plays; binomial p "), fmt_p(lp), F.lit(f" after {tests:,} tests")
                  ).alias("threshold_skim_evidence"))
-    return out, {"threshold_skim_p0": p0, "threshold_skim_tested": tests}
+    return out, {"threshold_skim_p0": p0, "threshold_skim_population_median": med, "threshold_skim_tested": tests}
 
 
 def no_rest(plays: DataFrame, cfg: StreamConfig) -> tuple[DataFrame, dict]:
