@@ -230,7 +230,7 @@ def _record_first(ours1: dict, base1: dict, live1: int) -> None:
 
     common = (f"{live1:,} live users (numpy-generated, simulator distributions incl. hard cases), Spark local[2] "
               f"driver {ours1['driver_memory']}, {ours1['shuffle_partitions']} shuffle partitions vs one pandas/"
-              f"scikit-learn process, same config and per-row feature code; k ours {ours1['k']} / baseline {base1['k']}")
+              f"scikit-learn process, same config; row features ours JVM SQL (features_sql; Python only for non-plain rows, none here: the generated text is ASCII) vs baseline per-row Python row_features (not yet the vectorised pandas baseline issue 17 asks for); k ours {ours1['k']} / baseline {base1['k']}")
     stages = "; ".join(f"{s} {ours1['seconds'].get(s, 0):.1f} vs {base1['seconds'].get(s, 0):.1f}" for s in STAGES)
     record("users_chain_1m", ours1["total"], base1["total"], "s",
            f"{common}; features+clustering+CFS+training+scoring, stages ours vs baseline s: {stages}; target ours "

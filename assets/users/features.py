@@ -1,9 +1,10 @@
 """User features: the seed's 11 plus account age, fake batches, stock phrases, random
 free-TLD domains, link-in-bio hubs, username/permalink patterns and the follow ratio.
 
-Two steps: ``row_features`` (pure pandas, one user at a time: used on Spark through
-``mapInPandas`` and by the scoring service for a posted user) and ``user_features``
-(Spark: the counts that need the whole user table, then the final columns).
+Two steps: row features (``row_features``, pure pandas, one user at a time: the scoring
+service's path for a posted user and the reference; on Spark the same values come from
+SQL expressions, ``features_sql``) and ``user_features`` (Spark: the counts that need the
+whole user table, then the final columns).
 """
 
 from __future__ import annotations
@@ -155,6 +156,15 @@ def row_input(users: DataFrame) -> DataFrame:
 
 
 def spark_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
+    """``row_features`` on Spark: Spark SQL expressions in the JVM, the Python reference
+    only for the rows whose text the JVM path cannot match exactly (``features_sql``)."""
+    from assets.users.features_sql import sql_row_features
+
+    return sql_row_features(row_input(users), config)
+
+
+def python_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
+    """``row_features`` on every row through ``mapInPandas`` (the reference, for tests)."""
     def apply(batches):
         for pdf in batches:
             yield row_features(pdf, config)

@@ -52,3 +52,34 @@ USERS = [
     u(17, web_profiles=[{"url": "https://juno-sings.net/", "network": "personal", "title": "My site"},
                         {"url": "linktr.ee/mara_music", "network": "personal", "title": "All my links"}]),
 ]
+
+# Edge cases for the JVM row features (tests/users/test_features_sql.py compares them with
+# the Python reference value for value): unicode, empty, null, malformed URLs, suffix-list
+# wildcards and exceptions, IP hosts, emoji beside ASCII text.
+EDGE_USERS = [
+    u(101, description="", username="", permalink="", web_profiles=[{"url": "", "title": ""}, {"url": None, "title": None}]),
+    u(102, description=None, username=None, permalink=None, web_profiles=None, plan=None, creator_subscription=None),
+    u(103, description="   \t\n  ", web_profiles=[{"url": "   ", "title": "  "}]),
+    u(104, description="Café crème. Naïve résumé!", username="Jürgen", permalink="jurgen",
+      web_profiles=[{"url": "https://bücher.de/x", "title": "Bücher"}]),
+    u(105, description="🔥🔥 new beats 🎧 every friday ❤️ link below 👇", username="dj🎧beats",
+      web_profiles=[{"url": "https://soundcloud.com/dj", "title": "🎵 my music"}]),
+    u(106, description="ok1\ufe0f keycap after a digit", web_profiles=[]),
+    u(107, description="Stream it: www.example.com/track and mail me: me@example.com. Fuck yeah; blow job jokes",
+      web_profiles=[{"url": "http://[::1]/x", "title": "ipv6"}, {"url": "http://[broken", "title": None}]),
+    u(108, web_profiles=[{"url": "HTTP://WWW.Bit.LY/AbC/?q=1#frag", "title": "Short"},
+                         {"url": "ftp://user:pw@files.example.co.uk:2121/a/b/", "title": "files"},
+                         {"url": "foo.ck", "title": None}, {"url": "www.ck", "title": None},
+                         {"url": "a.b.kawasaki.jp", "title": None}, {"url": "city.kawasaki.jp", "title": None}]),
+    u(109, web_profiles=[{"url": "192.168.0.1/admin", "title": None}, {"url": "localhost:8080", "title": None},
+                         {"url": "http://exa\tmple.com/pa\nth//", "title": None}, {"url": "mailto:x@qwrtzxcvb.tk", "title": None},
+                         {"url": "http://xn--bcher-kva.de", "title": None}, {"url": "http:// spaced.com. /", "title": None},
+                         {"url": "https://..a..com..", "title": None}, {"url": "qwrtzpl.ml", "title": None},
+                         {"url": "https://bit.ly", "title": None}, {"url": "https://bit.ly/", "title": None}]),
+    u(110, username="USER 4821", permalink=" User-4821 ", description="x\x1cy\x1fz Buy Now! buy now. BUY  NOW",
+      web_profiles=[{"url": "\x01weird", "title": "call us call us"}]),
+    u(111, description="Σίσυφος ΣΣ straße ǅ ﬁre", username="İstanbul", permalink="istanbul",
+      web_profiles=[{"url": "https://例え.jp", "title": "日本"}]),
+    u(112, description="a.b.c. d! e? f; g| h: i", created_at="1969-12-31T23:59:59Z", followers_count=-5,
+      followings_count=2**40, web_profiles=[{"url": "https://x.y.z.github.io/p?", "title": "  fuck  "}]),
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assets.users.config import UsersConfig
 from assets.users.features import FEATURES, user_features
 from assets.users.load import users_from_api_objects
 from tests.users.handmade import FETCHED, USERS
@@ -13,7 +14,10 @@ from tests.users.handmade import FETCHED, USERS
 @pytest.fixture(scope="module")
 def feats(spark):
     users = [{**u, "_fetched_at": FETCHED} for u in USERS]
-    f, urls, stock = user_features(users_from_api_objects(spark, users))
+    # the lists are run config (config.py's defaults may change): these users are counted
+    # against this commercial list, every other list at its default
+    config = UsersConfig(commercial_terms=("plumbing", "call now", "cheap"))
+    f, urls, stock = user_features(users_from_api_objects(spark, users), config)
     pdf = f.toPandas().set_index("user_id")
     return {"f": pdf, "urls": urls.toPandas(), "stock": stock.toPandas()}
 
