@@ -2,8 +2,8 @@
 free-TLD domains, link-in-bio hubs, username/permalink patterns and the follow ratio.
 
 Two steps: row features (``row_features``, pure pandas, one user at a time: the scoring
-service's path for a posted user and the reference; on Spark the same values come from
-SQL expressions, ``features_sql``) and ``user_features`` (Spark: the counts that need the
+service's path for a posted user, on Spark through ``mapInPandas``; ``features_sql`` has
+the same values as SQL expressions, not yet the default) and ``user_features`` (Spark: the counts that need the
 whole user table, then the final columns).
 """
 
@@ -156,15 +156,21 @@ def row_input(users: DataFrame) -> DataFrame:
 
 
 def spark_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
-    """``row_features`` on Spark: Spark SQL expressions in the JVM, the Python reference
-    only for the rows whose text the JVM path cannot match exactly (``features_sql``)."""
+    """``row_features`` on Spark. The chain still runs the Python reference through
+    ``mapInPandas`` (``python_row_features``): the JVM expressions of ``features_sql`` are
+    exact but not yet fast (1M users: 1,172 s of features vs 50-70 s, bench/RESULTS.md)."""
+    return python_row_features(users, config)
+
+
+def jvm_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
+    """``row_features`` as Spark SQL expressions (``features_sql``; exact, not yet fast)."""
     from assets.users.features_sql import sql_row_features
 
     return sql_row_features(row_input(users), config)
 
 
 def python_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
-    """``row_features`` on every row through ``mapInPandas`` (the reference, for tests)."""
+    """``row_features`` on every row through ``mapInPandas`` (the reference)."""
     def apply(batches):
         for pdf in batches:
             yield row_features(pdf, config)

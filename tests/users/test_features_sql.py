@@ -27,7 +27,7 @@ def _norm(v):
 
 def _compare(spark, users, config=DEFAULT_CONFIG):
     df = users_from_api_objects(spark, [{**u, "_fetched_at": FETCHED} for u in users]).persist()
-    ours = features.spark_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
+    ours = features.jvm_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
     ref = features.python_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
     assert list(ours.columns) == [f.name for f in features.ROW_SCHEMA.fields]
     assert ours["user_id"].tolist() == ref["user_id"].tolist()
