@@ -21,6 +21,7 @@ from assets.network.blocks import BlockConfig
 from assets.network.bots import BotConfig
 from assets.network.bots import follow_bots as detect_bots
 from assets.network.clean_counts import clean_counts as compute_clean_counts
+from assets.network.cofollow import CofollowConfig, cofollow
 from assets.network.lockstep import LockstepConfig
 from assets.network.metrics import metrics_by_artist
 from assets.network.timelines import MAVEN_COLUMNS, SPIKE_COLUMNS
@@ -193,6 +194,20 @@ class FollowBotsConfig(dg.Config):
     fraudar_blocks: int = Field(default=20, description="FRAUDAR blocks peeled (each tested for co-follow excess).")
     dense_block_flags_alone: bool = Field(
         default=False, description="Let a dense block flag an account without another detector (see bots.py).")
+    cofollow_min_group: int = Field(
+        default=10, description="Cofollow (no times needed): smallest group of accounts following the same core.")
+    cofollow_min_targets: int = Field(
+        default=8, description="Cofollow: fewest accounts in a core (targets with near-identical audiences).")
+    cofollow_min_target_jaccard: float = Field(
+        default=0.3, description="Cofollow: Jaccard of two targets' follower sets that joins them into one core.")
+    cofollow_max_tail_ratio: float = Field(
+        default=0.5, description="Cofollow: largest ratio of partial followers (20-50% of the core) to the group "
+                                 "(following >= 50%); real interest communities have a tail, farms a step.")
+    cofollow_min_exclusivity: float = Field(
+        default=0.6, description="Cofollow: median share of a core account's followers that are group members.")
+    cofollow_max_target_followers: int = Field(
+        default=20_000, description="Cofollow: accounts with more followers are not paired (hot accounts; caps the "
+                                    "self-join at this many followers per account).")
 
 
 @dg.asset(deps=["follow_edges"], group_name=GROUP, kinds={"spark", "parquet", "pandas"}, owners=OWNERS,
@@ -201,7 +216,8 @@ class FollowBotsConfig(dg.Config):
 def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spark: SparkResource,
                 warehouse: Warehouse):
     """Accounts flagged as bots over the whole crawled follow graph, with a suspicion score,
-    the detectors that fired (multi-follow, lockstep, dense block) and the evidence in words."""
+    the detectors that fired (multi-follow, lockstep, dense block, cofollow: farms found from the
+    graph's shape alone, for snapshots without follow times) and the evidence in words."""
     session = spark.get_session()
     d = E.distinct_edges(warehouse.read(session, "follow_edges")).toPandas()
     cfg = BotConfig(
@@ -210,11 +226,20 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
         blocks=BlockConfig(blocks=config.fraudar_blocks, alpha=config.alpha),
         dense_block_flags_alone=config.dense_block_flags_alone,
     )
-    table, figures = detect_bots(d, cfg)
-    sdf = session.createDataFrame(table.astype({"dense_block_id": "float64"}), schema=(
+    cf_cfg = CofollowConfig(min_group_accounts=config.cofollow_min_group, min_core_targets=config.cofollow_min_targets,
+                            min_target_jaccard=config.cofollow_min_target_jaccard,
+                            max_tail_ratio=config.cofollow_max_tail_ratio,
+                            min_exclusivity=config.cofollow_min_exclusivity,
+                            max_target_followers=config.cofollow_max_target_followers, alpha=config.alpha)
+    cf_flagged, cf_cores = cofollow(warehouse.read(session, "follow_edges"), cf_cfg)
+    table, figures = detect_bots(d, cfg, cofollow=cf_flagged)
+    figures["cofollow_cores_tested"] = int(len(cf_cores))
+    figures["cofollow_cores_passed"] = int(cf_cores["passed"].sum()) if len(cf_cores) else 0
+    sdf = session.createDataFrame(table.astype({"dense_block_id": "float64", "cofollow_group": "float64"}), schema=(
         "user_id long, suspicion double, flagged boolean, detectors array<string>, evidence string, "
-        "multifollow_score double, lockstep_score double, dense_block_score double, lockstep_group string, "
-        "dense_block_id double, follows long")).withColumn("dense_block_id", F.col("dense_block_id").cast("int"))
+        "multifollow_score double, lockstep_score double, dense_block_score double, cofollow_score double, "
+        "lockstep_group string, dense_block_id double, cofollow_group double, follows long")).withColumn(
+        "dense_block_id", F.col("dense_block_id").cast("int")).withColumn("cofollow_group", F.col("cofollow_group").cast("long"))
     dup = int(table["user_id"].duplicated().sum())
     with warehouse.stage_table(sdf, "follow_bots") as staged:  # write, check, then publish
         if dup == 0:

@@ -6,11 +6,15 @@ Detectors (each with its own statistical threshold, see its module):
 * ``lockstep`` (``lockstep.py``): acts on the same targets as a group within a narrow
   window, against each target's own activity; needs follow times;
 * ``dense_block`` (``blocks.py``): in a FRAUDAR block and sharing far more followed
-  accounts with another member than the block explains.
+  accounts with another member than the block explains;
+* ``cofollow`` (``cofollow.py``, Spark, no times needed): one of a group that follows the
+  same accounts, whose audiences are near-identical and have no tail of partial followers
+  (a farm, not an interest community). Run on Spark by the caller and passed in as
+  ``cofollow`` (its flagged accounts); ``None`` means not run.
 
-``suspicion = 1 - (1 - s_multifollow) (1 - s_lockstep) (1 - w * s_dense_block)`` with each
-``s`` the detector's confidence (1 - adjusted p-value; 1 for a repeated follow).
-``flagged``: any of multifollow or lockstep fired, or dense_block fired and
+``suspicion = 1 - (1 - s_multifollow) (1 - s_lockstep) (1 - s_cofollow) (1 - w * s_dense_block)``
+with each ``s`` the detector's confidence (1 - adjusted p-value; 1 for a repeated follow).
+``flagged``: any of multifollow, lockstep or cofollow fired, or dense_block fired and
 ``dense_block_flags_alone`` is set. By default a dense block alone does not flag: its
 community null cannot tell a farm from heavy fans of one scene (on the simulator it flags
 most heavy fans; the quality benchmark reports its precision alone), so it weighs in the
@@ -28,9 +32,11 @@ from assets.network.blocks import BlockConfig, dense_blocks
 from assets.network.lockstep import LockstepConfig, lockstep, target_key
 from assets.network.multifollow import multi_follow
 
-DETECTORS = ("multifollow", "lockstep", "dense_block")
+DETECTORS = ("multifollow", "lockstep", "dense_block", "cofollow")
+FLAG_ALONE = ("multifollow", "lockstep", "cofollow")  # a dense block flags only beside one of these (by default)
 OUT_COLUMNS = ["user_id", "suspicion", "flagged", "detectors", "evidence", "multifollow_score", "lockstep_score",
-               "dense_block_score", "lockstep_group", "dense_block_id", "follows"]
+               "dense_block_score", "cofollow_score", "lockstep_group", "dense_block_id", "cofollow_group", "follows"]
+COFOLLOW_COLUMNS = ["user_id", "cofollow_score", "cofollow_flagged", "cofollow_group", "cofollow_evidence"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,12 @@ def distinct_edges(edges: pd.DataFrame) -> pd.DataFrame:
         multiplicity=("multiplicity", "max"), t_ms=("t_ms", "min"))
 
 
-def follow_bots(edges: pd.DataFrame, cfg: BotConfig = BotConfig()) -> tuple[pd.DataFrame, dict]:
+def follow_bots(edges: pd.DataFrame, cfg: BotConfig = BotConfig(),
+                cofollow: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """(follow_bots table, figures). ``edges``: follow_edges rows as pandas with
-    ``follower_id, followee_id, multiplicity, t_ms`` (t_ms may be null)."""
+    ``follower_id, followee_id, multiplicity, t_ms`` (t_ms may be null). ``cofollow``: the
+    flagged accounts of ``cofollow.cofollow`` (COFOLLOW_COLUMNS at least), or None when that
+    detector did not run."""
     d = distinct_edges(edges)
     follows = d.groupby("follower_id").size().rename("follows")
     out = pd.DataFrame({"user_id": follows.index.to_numpy(), "follows": follows.to_numpy()})
@@ -58,28 +67,31 @@ def follow_bots(edges: pd.DataFrame, cfg: BotConfig = BotConfig()) -> tuple[pd.D
     ls = lockstep(pd.DataFrame({"user_id": timed["follower_id"], "target": target_key(timed["followee_id"], "follow"),
                                 "t_ms": timed["t_ms"]}), cfg.lockstep)
     bl = dense_blocks(d["follower_id"].to_numpy(), d["followee_id"].to_numpy(), cfg.blocks)
+    cf = (pd.DataFrame(columns=COFOLLOW_COLUMNS) if cofollow is None else cofollow[COFOLLOW_COLUMNS]).astype(
+        {"user_id": "int64"})
     out = out.merge(mf, on="user_id", how="left").merge(ls, on="user_id", how="left").merge(
         bl.rename(columns={"block_id": "dense_block_id", "block_score": "dense_block_score"}), on="user_id",
-        how="left")
-    for c in ("multifollow_flagged", "lockstep_flagged", "block_flagged"):
+        how="left").merge(cf, on="user_id", how="left")
+    for c in ("multifollow_flagged", "lockstep_flagged", "block_flagged", "cofollow_flagged"):
         out[c] = out[c].astype("boolean").fillna(False).astype(bool)
-    for c in ("multifollow_score", "lockstep_score", "dense_block_score"):
+    for c in ("multifollow_score", "lockstep_score", "dense_block_score", "cofollow_score"):
         out[c] = out[c].astype(float).fillna(0.0)
     out["suspicion"] = 1.0 - (1.0 - out["multifollow_score"]) * (1.0 - out["lockstep_score"]) * (
-        1.0 - cfg.dense_block_weight * out["dense_block_score"])
-    block_flags = out["block_flagged"] & (cfg.dense_block_flags_alone | out["multifollow_flagged"] | out["lockstep_flagged"])
-    out["flagged"] = out["multifollow_flagged"] | out["lockstep_flagged"] | block_flags
+        1.0 - out["cofollow_score"]) * (1.0 - cfg.dense_block_weight * out["dense_block_score"])
+    alone = out["multifollow_flagged"] | out["lockstep_flagged"] | out["cofollow_flagged"]
+    out["flagged"] = alone | (out["block_flagged"] & (cfg.dense_block_flags_alone | alone))
     fired = {"multifollow": out["multifollow_flagged"], "lockstep": out["lockstep_flagged"],
-             "dense_block": out["block_flagged"]}
+             "dense_block": out["block_flagged"], "cofollow": out["cofollow_flagged"]}
     out["detectors"] = [[n for n in DETECTORS if fired[n].iat[i]] for i in range(len(out))]
     ev_cols = [("multifollow_flagged", "multifollow_evidence"), ("lockstep_flagged", "lockstep_evidence"),
-               ("block_flagged", "block_evidence")]
+               ("block_flagged", "block_evidence"), ("cofollow_flagged", "cofollow_evidence")]
     out["evidence"] = [
         "; ".join(f"{name}: {getattr(r, e)}" for name, (f, e) in zip(DETECTORS, ev_cols, strict=True) if getattr(r, f))
         for r in out.itertuples()
     ]
     out["lockstep_group"] = out["lockstep_group"].astype(object).where(out["lockstep_group"].notna(), None)
     out["dense_block_id"] = out["dense_block_id"].astype("Int64")
+    out["cofollow_group"] = out["cofollow_group"].astype("Int64")
     figures = {
         "accounts_scored": int(len(out)),
         "flagged": int(out["flagged"].sum()),
@@ -90,5 +102,7 @@ def follow_bots(edges: pd.DataFrame, cfg: BotConfig = BotConfig()) -> tuple[pd.D
            for n in DETECTORS},
         "lockstep_groups": int(ls.loc[ls["lockstep_flagged"].astype(bool), "lockstep_group"].nunique()) if len(ls) else 0,
         "dense_blocks": int(bl["block_id"].nunique()) if len(bl) else 0,
+        "cofollow_run": cofollow is not None,
+        "cofollow_groups": int(cf["cofollow_group"].nunique()) if len(cf) else 0,
     }
     return out[OUT_COLUMNS].sort_values(["suspicion", "user_id"], ascending=[False, True]).reset_index(drop=True), figures

@@ -38,7 +38,9 @@ followers (hot accounts are no farm's target: a farm of that size is caught by t
 detectors or a larger cap) and to followers with at most ``max_follows_paired`` such
 follows (heaviest followers leave the pair mining, not the membership test); components by
 min-label propagation (one join + aggregation per pass); per-core figures by joins and
-aggregations; only one row per core reaches the driver (the Poisson tail). Cores above
+aggregations; only one row per core reaches the driver (the Poisson tail), and the candidate
+pair graph (near-identical audiences only, not the follow graph) when it has at most
+``max_driver_pairs`` pairs (else its components are found on Spark too). Cores above
 ``max_core_targets`` targets are reported, not tested.
 """
 
@@ -47,9 +49,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
 OUT_COLUMNS = ["user_id", "cofollow_score", "cofollow_flagged", "cofollow_group", "core_targets", "group_accounts",
@@ -74,6 +79,24 @@ class CofollowConfig:
     min_exclusivity: float = 0.6
     alpha: float = 0.01
     max_passes: int = 30
+    max_driver_pairs: int = 2_000_000
+
+
+def _p_words(log10_p: float) -> str:
+    return "< 10^-300" if log10_p < -300 else f"10^{log10_p:.1f}"
+
+
+def _components_local(pairs: DataFrame) -> DataFrame:
+    """(node, comp) of a bounded candidate pair graph, on the driver (scipy), back as Spark."""
+    pdf = pairs.toPandas()
+    nodes = np.unique(np.concatenate([pdf["a"].to_numpy(), pdf["b"].to_numpy()]))
+    ia, ib = np.searchsorted(nodes, pdf["a"].to_numpy()), np.searchsorted(nodes, pdf["b"].to_numpy())
+    g = sp.coo_matrix((np.ones(len(pdf)), (ia, ib)), shape=(len(nodes), len(nodes)))
+    _, lab = connected_components(g, directed=False)
+    first = np.full(lab.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, lab, nodes)  # a component is named by its smallest account id
+    out = pd.DataFrame({"node": nodes.astype("int64"), "comp": first[lab]})
+    return pairs.sparkSession.createDataFrame(out, "node long, comp long")
 
 
 def _components(pairs: DataFrame, max_passes: int) -> DataFrame:
@@ -112,21 +135,25 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
     ep = elig.join(paired_by, "u").select("u", "x", "k")
     a, b = ep.alias("a"), ep.alias("b")
     shared = a.join(b, (F.col("a.u") == F.col("b.u")) & (F.col("a.x") < F.col("b.x"))).groupBy(
-        F.col("a.x").alias("a"), F.col("b.x").alias("b")).agg(
-        F.count("*").alias("n"), F.first("a.k").alias("ka"), F.first("b.k").alias("kb"))
+        F.col("a.x").alias("a"), F.col("b.x").alias("b")).agg(F.count("*").alias("n")).where(
+        F.col("n") >= cfg.min_shared_followers)
+    kk = k.select(F.col("x").alias("a"), F.col("k").alias("ka"))
+    shared = shared.join(kk, "a").join(
+        kk.select(F.col("a").alias("b"), F.col("ka").alias("kb")), "b")
     pairs = shared.where(F.col("n") >= cfg.min_shared_followers).where(
         F.col("n") / (F.col("ka") + F.col("kb") - F.col("n")) >= cfg.min_target_jaccard).select("a", "b")
     pairs = pairs.localCheckpoint()
-    if pairs.limit(1).count() == 0:
+    n_pairs = pairs.count()
+    if n_pairs == 0:
         return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
-    comp = _components(pairs, cfg.max_passes)
+    comp = _components_local(pairs) if n_pairs <= cfg.max_driver_pairs else _components(pairs, cfg.max_passes)
     sizes = comp.groupBy("comp").agg(F.count("*").alias("t"))
-    comp = comp.join(sizes.where(F.col("t") >= cfg.min_core_targets), "comp").localCheckpoint()
+    comp = comp.join(sizes.where(F.col("t") >= cfg.min_core_targets), "comp").cache()
     big = comp.where(F.col("t") > cfg.max_core_targets).select("comp", "t").distinct().toPandas()
     comp = comp.where(F.col("t") <= cfg.max_core_targets).select(F.col("node").alias("x"), "comp", "t")
     # per (core, account): how many of the core it follows
     cnt = e.join(comp, "x").groupBy("comp", "u").agg(F.count("*").alias("c"), F.first("t").alias("t"))
-    cnt = cnt.where(F.col("c") >= F.col("t") * cfg.tail_share).localCheckpoint()
+    cnt = cnt.where(F.col("c") >= F.col("t") * cfg.tail_share).cache()
     in_g = F.col("c") >= F.col("t") * cfg.core_share
     members = cnt.where(in_g).select("comp", "u", "c")
     core = cnt.groupBy("comp").agg(
@@ -147,9 +174,9 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
                           "block_follows": 0})
     cores["expected_follows"] = cores["sum_d"].astype(float) * cores["sum_k"].astype(float) / total
     tests = max(1, len(cores))
-    cores["log10_p_adjusted"] = [
-        min(0.0, (poisson.logsf(o - 1, max(lam, 1e-12)) + math.log(tests)) / math.log(10)) if o > 0 else 0.0
-        for o, lam in zip(cores["block_follows"], cores["expected_follows"], strict=True)]
+    cores["log10_p_adjusted"] = [  # floored at 10^-400 (float64 underflows past ~10^-308)
+        max(-400.0, min(0.0, (poisson.logsf(o - 1, max(lam, 1e-12)) + math.log(tests)) / math.log(10))) if o > 0
+        else 0.0 for o, lam in zip(cores["block_follows"], cores["expected_follows"], strict=True)]
     cores["tail_ratio"] = cores["tail_accounts"] / cores["group_accounts"].clip(lower=1)
     reasons = []
     for r in cores.itertuples():
@@ -161,7 +188,7 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
         if r.exclusivity < cfg.min_exclusivity:
             why.append(f"group is {r.exclusivity:.0%} of the core's audience < {cfg.min_exclusivity:.0%}")
         if r.log10_p_adjusted > math.log10(cfg.alpha):
-            why.append(f"block not significant (adjusted p 10^{r.log10_p_adjusted:.1f})")
+            why.append(f"block not significant (adjusted p {_p_words(r.log10_p_adjusted)})")
         reasons.append("; ".join(why))
     cores["reason"] = reasons
     cores["passed"] = cores["reason"] == ""
@@ -187,6 +214,6 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
         f"audiences and this group is {r.exclusivity:.0%} of them; only {r.tail_accounts} other accounts follow "
         f"{cfg.tail_share:.0%}-{cfg.core_share:.0%} of them (a real interest community has a tail of partial fans); "
         f"{r.block_follows} follows in the block where a configuration model predicts {r.expected_follows:.1f}, "
-        f"adjusted p 10^{r.log10_p_adjusted:.1f}"
+        f"adjusted p {_p_words(r.log10_p_adjusted)}"
         for r in res.itertuples()]
     return res[OUT_COLUMNS].reset_index(drop=True), cores

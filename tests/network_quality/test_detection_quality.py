@@ -36,7 +36,7 @@ def test_legitimate_bursts_and_heavy_fans_spared(quality):
 
 def test_each_detector_reported(quality):
     out, kind = quality
-    assert set(out["detectors"]) == {"multifollow", "lockstep", "dense_block"}
+    assert set(out["detectors"]) == {"multifollow", "lockstep", "dense_block", "cofollow"}
     # the farm (no multi-follow) is flagged because of lockstep: without it those bots are lost
     assert out["detectors"]["lockstep"]["true_bots_lost_without_it"] >= out["recall_by_kind"][kind][1]
     assert out["detectors"]["multifollow"]["true_bots_lost_without_it"] == out["recall_by_kind"]["multifollow_bots"][0]
