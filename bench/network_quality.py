@@ -31,8 +31,8 @@ import pandas as pd
 
 from assets.network import edges as E
 from assets.network.bots import DETECTORS, FLAG_ALONE, follow_bots
-from assets.network.cofollow import cofollow
 from assets.network.clean_counts import clean_counts
+from assets.network.cofollow import cofollow
 from assets.network.timelines import maven_candidates, spikes
 from bench import planted_farms as PF
 from simulator import graph

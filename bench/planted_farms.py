@@ -118,7 +118,7 @@ def plant(background: str, shapes: list[FarmShape], *, timed: bool, seed: int = 
     bg_t = pd.DataFrame({"follower_id": bg["follower_id"].to_numpy(), "followee_id": bg["followee_id"].to_numpy(),
                          "multiplicity": 1, "t_ms": t.astype(float)})
     if timed:  # release-day fans: their follow of the released account within one day of the release
-        for a, fans in release.items():
+        for a in release:
             rel = int(rng.integers(T0_MS, T0_MS + SPAN_MS - 86_400_000))
             m = bg_t["followee_id"].eq(a).to_numpy()
             bg_t.loc[m, "t_ms"] = (rel + rng.integers(0, 86_400_000, size=int(m.sum()))).astype(float)

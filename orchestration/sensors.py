@@ -13,7 +13,12 @@ from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraph
 
 from assets.partitions import artists, catalog_days, play_days, user_id_ranges
 from orchestration.jobs import artist_crawl_job, catalog_landing_job, plays_landing_job
-from orchestration.landing import PLAYS_LANDING_PREFIX, already_requested, landing_days, landing_run_request
+from orchestration.landing import (
+    PLAYS_LANDING_PREFIX,
+    already_requested,
+    landing_days,
+    landing_run_request,
+)
 from resources.object_store import ObjectStore
 
 ARTIST_WATCHLIST_KEY = "watchlists/artists.txt"

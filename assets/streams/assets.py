@@ -40,9 +40,13 @@ from assets.streams.ingest import (
 from assets.streams.money import (
     catalogue_tracks,
     flagged_label_accounts,
-    label_stream_fraud as label_stream_fraud_table,
     network_sentence,
     network_stream_fraud,
+)
+from assets.streams.money import (
+    label_stream_fraud as label_stream_fraud_table,
+)
+from assets.streams.money import (
     track_streams as track_streams_table,
 )
 from resources.object_store import ObjectStore

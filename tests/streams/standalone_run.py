@@ -7,8 +7,8 @@ argv: master lake_dir day out_dir
 import sys
 import time
 
-from tests.streams.chain import run_chain
 from resources.spark import SparkResource
+from tests.streams.chain import run_chain
 
 master, lake, day, out = sys.argv[1:5]
 started = time.monotonic()

@@ -14,8 +14,8 @@ from assets.streams.money import (
     catalogue_tracks,
     flagged_label_accounts,
     label_stream_fraud,
-    network_stream_fraud,
     network_sentence,
+    network_stream_fraud,
     track_streams,
 )
 
@@ -50,7 +50,7 @@ def _frames(spark, users, flagged, catalogue, plays, networks):
 def reference(flagged, catalogue, plays, networks):
     """The contract in plain Python."""
     label_of = {}
-    for t, lab, day in sorted(catalogue, key=lambda r: r[2]):
+    for t, lab, _day in sorted(catalogue, key=lambda r: r[2]):
         label_of[t] = lab
     tracks = defaultdict(lambda: [0, 0, 0])
     for u, t, ms in plays:
@@ -70,7 +70,7 @@ def reference(flagged, catalogue, plays, networks):
         if u in flagged:
             labels[lab][1] += 1
             labels[lab][2].add(u)
-    for t, (lab, *_rest) in track_rows.items():  # labels whose plays are all under 30 s still appear
+    for lab, *_rest in track_rows.values():  # labels whose plays are all under 30 s still appear
         if lab is not None:
             labels[lab]
     label_rows = {lab: (r, f, f / r if r else 0.0, len(us), net_of.get(lab)) for lab, (r, f, us) in labels.items()}

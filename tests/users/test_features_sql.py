@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from assets.users import features, features_sql
 from assets.users.config import DEFAULT_CONFIG, UsersConfig
