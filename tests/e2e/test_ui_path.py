@@ -261,6 +261,12 @@ def test_ui_path_whole_graph_and_catalog_backfill(tmp_path):
             landed = write_catalog(store, seed=2, days=len(DAYS), tracks_per_day=1500, start_date=DAYS[0],
                                    bad_row_rate=0.004)
             assert landed["rows"] > 0
+            # the same days' play logs (landing/plays/date=D/), for raw_plays and the stream chain
+            from simulator.plays import PlaysConfig, generate_plays, write_plays
+            plays, _, _ = generate_plays(PlaysConfig(seed=1, days=len(DAYS), start_date=DAYS[0], honest_users=500,
+                                                     scheme_scale=0.05, catalog_seed=2, catalog_days=len(DAYS),
+                                                     tracks_per_day=1500))
+            assert {k.split("date=", 1)[1].split("/", 1)[0] for k in write_plays(store, plays)} == set(DAYS)
             gql = GraphQL(f"http://127.0.0.1:{port}")
             repo = wait_ready(gql, started)
             print(f"ready after {time.time() - t0:.0f} s", flush=True)
