@@ -84,6 +84,11 @@ def ms_histogram(histogram: pd.DataFrame, min_royalty_ms: int) -> bytes | None:
     return fig_png(fig)
 
 
+def _network_name(n) -> str:
+    """A catalog network id as shown: network ids are label ids (strings) or integers."""
+    return str(int(n)) if isinstance(n, float) and n.is_integer() else str(n)
+
+
 def royalty_chart(labels: pd.DataFrame, top: int = 25) -> bytes | None:
     if labels is None or not len(labels) or labels["flagged_royalty_plays"].sum() == 0:
         return None
@@ -94,8 +99,8 @@ def royalty_chart(labels: pd.DataFrame, top: int = 25) -> bytes | None:
     ax.bar(x, d["clean_royalty_plays"], color="#4a7ab5", label="clean royalty plays")
     ax.bar(x, d["flagged_royalty_plays"], bottom=d["clean_royalty_plays"], color="#c33",
            label="royalty plays from flagged accounts")
-    names = [f"{lab}" + (f" (net {int(n)})" if pd.notna(n) else "") for lab, n in zip(d["label_id"], d["network_id"],
-                                                                                     strict=True)]
+    names = [f"{lab}" + (f" (net {_network_name(n)})" if pd.notna(n) else "")
+             for lab, n in zip(d["label_id"], d["network_id"], strict=True)]
     ax.set_xticks(x, names, rotation=60, fontsize=6, ha="right")
     ax.set_title(f"Royalty plays of the {len(d)} labels with the most plays from flagged accounts", fontsize=9)
     ax.legend(fontsize=8)

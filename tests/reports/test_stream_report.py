@@ -123,3 +123,15 @@ def test_renders_searches_and_draws_in_chromium(tmp_path):
     png = browser.screenshot(report.html, tmp_path, "streams", size="1200,2600")
     w, h = struct.unpack(">II", png.read_bytes()[16:24])
     assert (w, h) == (1200, 2600)
+
+
+def test_royalty_chart_names_label_id_networks():
+    """Catalog network ids are label ids (the smallest member's id), i.e. strings."""
+    import pandas as pd
+
+    from assets.reports.stream_report import royalty_chart
+
+    labels = pd.DataFrame({"label_id": ["L2", "L9"], "network_id": ["L1526959", None],
+                           "clean_royalty_plays": [10, 40], "flagged_royalty_plays": [90, 0]})
+    png = royalty_chart(labels)
+    assert png and png[:4] == b"\x89PNG"
