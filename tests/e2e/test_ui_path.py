@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 USERS = 3000
 USER_RANGE = (1, 3000)  # the whole simulated population: the users chain needs enough users to cluster and train
-TIMEOUT_S = float(os.environ.get("OFFBEAT_E2E_TIMEOUT", "900"))
+TIMEOUT_S = float(os.environ.get("OFFBEAT_E2E_TIMEOUT", "1500"))
 QUIET_S = 40  # no run in progress for this long (automation sensor ticks every 30 s) = settled
 IN_PROGRESS = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING", "MANAGED"}
 
