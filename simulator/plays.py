@@ -256,7 +256,7 @@ def generate_plays(cfg: PlaysConfig = PlaysConfig()) -> tuple[pd.DataFrame, pd.D
     # viral surge: one track, many listeners start it over a few hours of one day
     vt = int(r.choice(honest_idx))
     viral = lookalike_users(0.06, "viral_surge")
-    vday = int(r.integers(1, days))
+    vday = int(r.integers(1, days)) if days > 1 else 0  # a later day when there is one
     t0 = vday * 86400.0 + r.uniform(0, 86400)
     tv = t0 + r.gamma(2.0, r.uniform(1800, 7200), len(viral))
     reps_v = 1 + r.poisson(1.0, len(viral))
