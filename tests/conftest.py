@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -118,6 +119,28 @@ def spark(tmp_path_factory):
     session = resource.get_session()
     yield session
     resource.stop()
+
+
+@pytest.fixture(scope="session")
+def standalone_master(tmp_path_factory):
+    """URL of one Spark standalone master + worker on 127.0.0.1 for the whole run (shared by
+    the `standalone` tests, which `make test-standalone` runs), started and stopped by
+    infra/scripts/spark_standalone.sh."""
+    script = os.path.join(REPO, "infra", "scripts", "spark_standalone.sh")
+    env = {**os.environ, "SPARK_PID_DIR": str(tmp_path_factory.mktemp("pids")),
+           "SPARK_LOG_DIR": str(tmp_path_factory.mktemp("logs")),
+           "SPARK_WORKER_DIR": str(tmp_path_factory.mktemp("work")),
+           "SPARK_WORKER_MEMORY": "1g", "PYSPARK_PYTHON": sys.executable}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = subprocess.run(["bash", script, "start", str(port), "2"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    try:
+        yield f"spark://127.0.0.1:{port}"
+    finally:  # the daemons are stopped by the pids in SPARK_PID_DIR
+        subprocess.run(["bash", script, "stop"], capture_output=True, env=env, timeout=120)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 started on 127.0.0.1 (infra/scripts/spark_standalone.sh, the one way tests start them) and
 gives tables identical to local mode on the same catalog.
 
-Part of `make test` (also alone: `make test-standalone`): the input is the small
+Run by `make test-standalone` (CI runs it after `make test`; the cluster is the
+session-scoped `standalone_master` fixture in tests/conftest.py): the input is the small
 handcrafted catalog with two planted networks and look-alikes (tests/catalog/test_networks.py),
 so the distributed path (executors in their own JVM and Python workers, shuffles between
 processes, reliable checkpoints) is checked on every change within the time budget.
@@ -11,7 +12,6 @@ processes, reliable checkpoints) is checked on every change within the time budg
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,31 +23,9 @@ from assets.catalog.detect import detect
 from tests.catalog.catalogs import to_df
 from tests.catalog.test_networks import build_catalog
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "infra", "scripts", "spark_standalone.sh")
 TABLES = ("label_reuse", "label_similarity", "fraud_networks", "network_summary")
 
 pytestmark = pytest.mark.standalone
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def standalone_master(tmp_path_factory):
-    env = {**os.environ, "SPARK_PID_DIR": str(tmp_path_factory.mktemp("pids")),
-           "SPARK_LOG_DIR": str(tmp_path_factory.mktemp("logs")),
-           "SPARK_WORKER_DIR": str(tmp_path_factory.mktemp("work")),
-           "SPARK_WORKER_MEMORY": "1g", "PYSPARK_PYTHON": sys.executable}
-    port = _free_port()
-    out = subprocess.run(["bash", SCRIPT, "start", str(port), "2"], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    try:
-        yield f"spark://127.0.0.1:{port}"
-    finally:  # the daemons are stopped by the pids in SPARK_PID_DIR
-        subprocess.run(["bash", SCRIPT, "stop"], capture_output=True, env=env, timeout=120)
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 detectors, track_streams, label_stream_fraud, network_stream_fraud) runs on a Spark
 standalone master and worker on 127.0.0.1 and gives the same tables as local mode on the
 same small simulated day (executors in their own JVM and Python workers, shuffles between
-processes). The cluster is started by infra/scripts/spark_standalone.sh, as in
-tests/pipeline/test_spark_standalone.py.
+processes). The cluster is the session-scoped `standalone_master` fixture of
+tests/conftest.py (infra/scripts/spark_standalone.sh), shared with
+tests/pipeline/test_spark_standalone.py; run by `make test-standalone`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import pandas as pd
 import pytest
 
 from resources.object_store import LocalObjectStore
-from tests.pipeline.test_spark_standalone import standalone_master  # noqa: F401 - the fixture
 from tests.streams.chain import TABLES, run_chain
 
 pytestmark = pytest.mark.standalone
@@ -45,7 +45,7 @@ def _land(spark, lake) -> None:
         str(lake / "networks"))
 
 
-def test_stream_chain_on_a_standalone_cluster_equals_local_mode(spark, standalone_master, tmp_path):  # noqa: F811
+def test_stream_chain_on_a_standalone_cluster_equals_local_mode(spark, standalone_master, tmp_path):
     lake = tmp_path / "lake"
     _land(spark, lake)
     out = tmp_path / "standalone"
