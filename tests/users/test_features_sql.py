@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from assets.users import features, features_sql
 from assets.users.config import DEFAULT_CONFIG, UsersConfig
@@ -19,7 +20,7 @@ from tests.users.handmade import EDGE_USERS, FETCHED, USERS
 def _norm(v):
     if isinstance(v, (list, tuple, np.ndarray)):
         return [_norm(x) for x in v]
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     return v
 
@@ -68,3 +69,26 @@ def test_inert_characters_are_stable():
     for c in chars:
         assert unicodedata.normalize("NFKC", "a" + c + "b") == "a" + c + "b"
         assert not c.isalnum() and not c.isspace()
+
+
+def test_vectorised_pandas_baseline_equals_the_reference(spark):
+    """bench.baselines.users_row_features (the column-wise pandas baseline of the users
+    scale benchmark) computes the same values as the per-row reference."""
+    from bench.baselines import users_row_features
+
+    sim, _ = user_dump(seed=29, n_users=1500, spam_share=0.3)
+    sim = [s for s in sim if s["id"] > 1000]
+    config = UsersConfig(commercial_terms=("new beats", "new beats", "friday", "Müll", "booking"))
+    df = users_from_api_objects(spark, [{**u, "_fetched_at": FETCHED} for u in USERS + EDGE_USERS + sim])
+    pdf = features.row_input(df).toPandas()
+    for cfg in (DEFAULT_CONFIG, config):
+        ref = features.row_features(pdf, cfg)
+        ours = users_row_features(pdf, cfg)
+        assert list(ours.columns) == list(ref.columns)
+        diffs = {}
+        for c in ref.columns:
+            a, b = [_norm(v) for v in ref[c]], [_norm(v) for v in ours[c]]
+            bad = [(int(ref["user_id"][i]), x, y) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+            if bad:
+                diffs[c] = bad[:3]
+        assert not diffs, diffs
