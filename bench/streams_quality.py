@@ -8,6 +8,9 @@ Two data sets, the same defaults (``StreamConfig()``):
 * the Last.fm HetRec 2011 real background with the schemes planted (``bench/_plays_background.py``;
   planting seed ``OFFBEAT_STREAMS_SEED + 10``; developed on planting seed 5).
 
+``OFFBEAT_STREAMS_SETS`` (default ``simulator,lastfm``) picks the data sets. The note of each
+recorded row ends with the load average after the run (the machine is shared).
+
 Per planted scheme: recall on accounts and precision ``TP_s / (TP_s + FP)`` (every false
 positive counts against each scheme); per legitimate look-alike and for plain honest
 listeners: the share flagged; money: clean royalty plays per label (``assets/streams/money.py``:
@@ -166,13 +169,18 @@ def main() -> None:
     users = int(os.environ.get("OFFBEAT_STREAMS_USERS", "8000"))
     scale = float(os.environ.get("OFFBEAT_STREAMS_SCALE", "0.15"))
     spark = _spark()
+    which = set(os.environ.get("OFFBEAT_STREAMS_SETS", "simulator,lastfm").split(","))
     sets = {}
-    plays, truth, tracks = generate_plays(PlaysConfig(seed=seed, days=7, honest_users=users, scheme_scale=scale))
-    sets[f"simulator seed {seed} ({users:,} honest users, scale {scale})"] = (plays, truth, tracks)
-    sets["Last.fm 2k real background"] = lastfm_background(seed=seed + 10, days=7, scheme_scale=0.1)
+    if "simulator" in which:
+        plays, truth, tracks = generate_plays(PlaysConfig(seed=seed, days=7, honest_users=users, scheme_scale=scale))
+        sets[f"simulator seed {seed} ({users:,} honest users, scale {scale})"] = (plays, truth, tracks)
+    if "lastfm" in which:
+        sets[f"Last.fm 2k real background, planting seed {seed + 10}"] = lastfm_background(
+            seed=seed + 10, days=7, scheme_scale=0.1)
     for name, (p, t, tr) in sets.items():
         res = evaluate(spark, p, t, tr)
-        text = _summary(name, res)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        text = f"{_summary(name, res)}; load average (1/5/15 min) after the run {load}"
         print(text)
         print("fired by kind:", res["fired_by_kind"])
         o, b = res["ours"], res["baseline"]

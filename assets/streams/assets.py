@@ -13,7 +13,9 @@ update (one run after a backfill of many days); a catalogue update re-attributes
 """
 
 
+import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import tempfile
@@ -51,7 +53,7 @@ from assets.streams.money import (
 )
 from resources.object_store import ObjectStore
 from resources.spark import SparkResource
-from resources.warehouse import Warehouse
+from resources.warehouse import StagedTable, Warehouse
 
 GROUP = "streams"
 OWNERS = ["team:trust-and-safety"]
@@ -105,21 +107,35 @@ def _write_quarantine(object_store: ObjectStore, rejected: DataFrame, day: str) 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def ingest_day(session, object_store: ObjectStore, warehouse: Warehouse, day: str, log) -> dict:
-    """Validate one landing day into the ``plays`` partition and the quarantine; its figures."""
+def _staged_plays(session, staged: StagedTable, schema) -> DataFrame:
+    """The staged rows of a day with the accepted schema, also when the day has none (Spark
+    cannot infer a schema from a directory without data files)."""
+    return session.read.schema(schema).option("basePath", staged.uri).parquet(staged.uri)
+
+
+def stage_day(session, object_store: ObjectStore, warehouse: Warehouse, day: str, log) -> tuple[StagedTable, DataFrame, dict]:
+    """Validate one landing day: the accepted rows staged beside the ``plays`` table as its
+    partition ``day=D`` (readers see nothing new until the caller publishes), the rejected rows
+    in the quarantine (replacing the day's previous copy: it is for a person to look at either
+    way). Returns (staged, the staged rows, the day's figures). A day with no landing files or
+    no rows stages an empty partition: zero plays is a finding, not a failure."""
     keys = [k for k in object_store.list(landing_prefix(day)) if is_landing_file(k)]
     if not keys:
-        log.warning(f"no landing files for {day} under {landing_prefix(day)}: the partition is empty")
+        log.warning(f"no landing files for {day} under {landing_prefix(day)}: the day has zero plays")
     with object_store.local_paths(keys) as paths:
         landing = read_landing(session, list(zip(keys, paths, strict=True)))
         accepted, rejected = split_plays(landing.frame)
         accepted = accepted.withColumn(PARTITION_COLUMN, F.lit(day))
-        warehouse.write_partitions(accepted, PLAYS, PARTITION_COLUMN, [day])
-        by_reason, quarantine_keys = _write_quarantine(object_store, rejected, day)
+        staged = warehouse.stage_partitions(accepted, PLAYS, PARTITION_COLUMN, [day])
+        try:
+            by_reason, quarantine_keys = _write_quarantine(object_store, rejected, day)
+        except BaseException:
+            staged.discard()
+            raise
     if landing.unreadable:
         object_store.write_jsonl_gz(f"{quarantine_prefix(day)}unreadable_files.jsonl.gz", landing.unreadable)
         log.error(f"{len(landing.unreadable)} landing files of {day} could not be read; see {quarantine_prefix(day)}")
-    plays = warehouse.read(session, PLAYS).where(F.col(PARTITION_COLUMN) == day)
+    plays = _staged_plays(session, staged, accepted.schema)
     f = plays.agg(
         F.count(F.lit(1)).alias("rows"),
         F.sum((F.to_date("played_at").cast("string") != F.lit(day)).cast("long")).alias("outside_day"),
@@ -130,10 +146,19 @@ def ingest_day(session, object_store: ObjectStore, warehouse: Warehouse, day: st
     ).first()
     rejected_rows = sum(by_reason.values())
     log.info(f"plays {day}: {f.rows} accepted, {rejected_rows} quarantined from {len(keys)} files")
-    return {"day": day, "accepted": f.rows, "rejected": rejected_rows, "by_reason": by_reason,
-            "unreadable": landing.unreadable, "files": len(keys), "outside_day": f.outside_day or 0,
-            "ip_truncated": f.ip_truncated or 0, "violations": f.violations or 0,
-            "quarantine_files": quarantine_keys}
+    return staged, plays, {
+        "day": day, "accepted": f.rows, "rejected": rejected_rows, "by_reason": by_reason,
+        "unreadable": landing.unreadable, "files": len(keys), "outside_day": f.outside_day or 0,
+        "ip_truncated": f.ip_truncated or 0, "violations": f.violations or 0, "quarantine_files": quarantine_keys}
+
+
+def ingest_day(session, object_store: ObjectStore, warehouse: Warehouse, day: str, log) -> dict:
+    """Validate one landing day into the ``plays`` partition (published without checks: for
+    callers outside Dagster, such as the standalone-cluster test) and the quarantine; its figures."""
+    staged, _, figures = stage_day(session, object_store, warehouse, day, log)
+    with staged:
+        staged.publish()
+    return figures
 
 
 @dg.asset(
@@ -156,43 +181,64 @@ def raw_plays(context: dg.AssetExecutionContext, config: RawPlaysConfig, spark: 
     """The platform's play log by landing day, validated: every play (user, track, start,
     milliseconds played, device and network) in the typed warehouse table ``plays``, every bad
     row in quarantine with the reason. Plays of tracks the catalogue does not know yet are
-    kept (and counted here). A backfill over many days is one Spark run."""
+    kept (and counted here). A backfill over many days is one Spark run. The days are written
+    beside the table and published only when both blocking checks pass: a failed check leaves
+    the previous copy of every day readable. A day with no plays is reported, not failed."""
     days = context.partition_keys
     session = spark.get_session()
-    results = [ingest_day(session, object_store, warehouse, day, context.log) for day in days]
-    plays = warehouse.read(session, PLAYS).where(F.col(PARTITION_COLUMN).isin(days))
-    unknown_tracks = None
-    if warehouse.exists(session, "track_fingerprints"):
-        known = warehouse.read(session, "track_fingerprints").select("track_id").distinct()
-        unknown_tracks = (plays.select(F.col("track_id").cast("string").alias("track_id"))
-                          .join(known, "track_id", "left_anti").count())
-    accepted = sum(r["accepted"] for r in results)
-    rejected = sum(r["rejected"] for r in results)
-    by_reason: dict[str, int] = {}
-    for r in results:
-        for k, v in r["by_reason"].items():
-            by_reason[k] = by_reason.get(k, 0) + v
-    shares = {r["day"]: (r["rejected"] / (r["accepted"] + r["rejected"]) if r["accepted"] + r["rejected"] else 0.0)
-              for r in results}
-    worst = max(shares.values(), default=0.0)
-    unreadable = [u for r in results for u in r["unreadable"]]
-    violations = sum(r["violations"] for r in results)
+    with contextlib.ExitStack() as stack:  # write, check, then publish: a failed check keeps the previous days
+        frames, results = [], []
+        for day in days:
+            staged, frame, figures = stage_day(session, object_store, warehouse, day, context.log)
+            stack.enter_context(staged)  # discarded on leaving unless published
+            frames.append((staged, frame))
+            results.append(figures)
+        plays = functools.reduce(DataFrame.unionByName, [f for _, f in frames])
+        unknown_tracks = None
+        if warehouse.exists(session, "track_fingerprints"):
+            known = warehouse.read(session, "track_fingerprints").select("track_id").distinct()
+            unknown_tracks = (plays.select(F.col("track_id").cast("string").alias("track_id"))
+                              .join(known, "track_id", "left_anti").count())
+        accepted = sum(r["accepted"] for r in results)
+        rejected = sum(r["rejected"] for r in results)
+        by_reason: dict[str, int] = {}
+        for r in results:
+            for k, v in r["by_reason"].items():
+                by_reason[k] = by_reason.get(k, 0) + v
+        shares = {r["day"]: (r["rejected"] / (r["accepted"] + r["rejected"]) if r["accepted"] + r["rejected"]
+                             else 0.0) for r in results}
+        worst = max(shares.values(), default=0.0)
+        unreadable = [u for r in results for u in r["unreadable"]]
+        violations = sum(r["violations"] for r in results)
+        share_ok = worst <= config.max_rejected_share and not unreadable
+        published = share_ok and violations == 0
+        schema, preview, carried = _schema(plays), _preview(plays), extra_columns(plays)
+        if published:
+            for staged, _ in frames:
+                staged.publish()
+        else:
+            context.log.error("raw_plays: a blocking check failed; the new days are discarded and the plays "
+                              "table keeps its previous copy of them (the rejected rows are in quarantine)")
+    if not accepted:
+        context.log.info("no plays accepted: zero plays is a finding, not a failure")
     metadata = {
         "input_rows": accepted + rejected,
         "dagster/row_count": accepted,
         "quarantined_rows": rejected,
         "rejected_by_reason": dict(sorted(by_reason.items())),
         "days": len(days),
+        "days_without_plays": dg.MetadataValue.json([r["day"] for r in results if not r["accepted"]]),
         "rows_by_day": dg.MetadataValue.json({r["day"]: r["accepted"] for r in results}),
         "unreadable_files": len(unreadable),
         "landing_files": sum(r["files"] for r in results),
         "plays_starting_outside_their_landing_day": sum(r["outside_day"] for r in results),
         "raw_ipv4_truncated_to_prefix": sum(r["ip_truncated"] for r in results),
-        "carried_columns": dg.MetadataValue.json(extra_columns(plays)),
+        "carried_columns": dg.MetadataValue.json(carried),
+        "published": published,
         "table": dg.MetadataValue.path(warehouse.table_uri(PLAYS)),
         "quarantine_files": dg.MetadataValue.json([k for r in results for k in r["quarantine_files"]]),
-        "dagster/column_schema": _schema(plays),
-        "preview": _preview(plays),
+        "dagster/column_schema": schema,
+        "preview": preview,
     }
     if unknown_tracks is not None:
         metadata["plays_of_tracks_not_in_catalogue"] = unknown_tracks
@@ -200,7 +246,7 @@ def raw_plays(context: dg.AssetExecutionContext, config: RawPlaysConfig, spark: 
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name="rejected_share", passed=worst <= config.max_rejected_share and not unreadable,
+                check_name="rejected_share", passed=share_ok,
                 metadata={"worst_rejected_share": round(worst, 6), "limit": config.max_rejected_share,
                           "rejected_share_by_day": dg.MetadataValue.json({d: round(s, 6) for d, s in shares.items()}),
                           "unreadable_files": len(unreadable)}),

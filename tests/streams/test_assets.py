@@ -96,13 +96,36 @@ def test_landing_days_validated_replaced_and_blocked(world, spark):
     assert {r.day: r["count"] for r in plays.groupBy("day").count().collect()} == {D1: 120, D2: 150}
     assert list(store.list(f"quarantine/plays/date={D1}/")) == []
 
-    # Half garbage: the blocking check fails, which fails the run (downstream does not run);
-    # the day's rows are still written and quarantined for a person to look at.
-    bad = _plays(D3, 20, 4) + [{**r, "played_at": "last tuesday"} for r in _plays(D3, 20, 5)]
-    store.put_bytes(f"landing/plays/date={D3}/part-0.jsonl", _jsonl(bad))
-    result = job.execute_in_process(instance=instance, partition_key=D3, raise_on_error=False)
+    # Half garbage re-delivered for day 1: the blocking check fails, which fails the run
+    # (downstream does not run); the new rows are not published, so the previous day 1 stays
+    # readable; the bad rows are quarantined for a person to look at.
+    bad = _plays(D1, 20, 4) + [{**r, "played_at": "last tuesday"} for r in _plays(D1, 20, 5)]
+    store.put_bytes(f"landing/plays/date={D1}/part-0.csv.gz", _csv_gz(bad))
+    result = job.execute_in_process(instance=instance, partition_key=D1, raise_on_error=False)
     assert not result.success and _checks(result)["rejected_share"] is False
-    assert sum(1 for k in store.list(f"quarantine/plays/date={D3}/rejected-") for _ in store.read_jsonl_gz(k)) == 20
+    assert result.asset_materializations_for_node("raw_plays")[0].metadata["published"].value is False
+    plays = warehouse.read(spark, "plays")
+    assert {r.day: r["count"] for r in plays.groupBy("day").count().collect()} == {D1: 120, D2: 150}
+    assert sorted(r.app for r in plays.where(plays.day == D1).collect()) == sorted(r["app"] for r in _plays(D1, 120, 3))
+    assert sum(1 for k in store.list(f"quarantine/plays/date={D1}/rejected-") for _ in store.read_jsonl_gz(k)) == 20
+
+
+def test_a_day_without_plays_is_a_finding_not_a_failure(world, spark):
+    """No landing files at all, then a file with a header and no rows: both runs succeed
+    with zero plays reported, on a warehouse that has no plays yet."""
+    store, warehouse, resources = world
+    job = dg.Definitions(assets=[raw_plays], resources=resources).resolve_implicit_global_asset_job_def()
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, partition_key=D3)
+    assert result.success and all(_checks(result).values())
+    meta = result.asset_materializations_for_node("raw_plays")[0].metadata
+    assert meta["dagster/row_count"].value == 0 and meta["landing_files"].value == 0
+    assert meta["days_without_plays"].value == [D3] and meta["published"].value is True
+    store.put_bytes(f"landing/plays/date={D3}/part-0.csv", b"user_id,track_id,played_at,ms_played\n")
+    result = job.execute_in_process(instance=instance, partition_key=D3)
+    assert result.success and all(_checks(result).values())
+    meta = result.asset_materializations_for_node("raw_plays")[0].metadata
+    assert meta["dagster/row_count"].value == 0 and meta["landing_files"].value == 1
 
 
 def _reference(plays: pd.DataFrame, flagged: set[int]) -> tuple[dict, dict]:
@@ -157,3 +180,13 @@ def test_stream_chain_through_dagster_matches_the_reference(world, spark):
     assert "labels in network 3 earned" in text
     html = io.BytesIO(store.get_bytes("reports/streams/index.html")).read().decode()
     assert "Stream fraud" in html
+
+    # The catalogue catches up with the unknown track: the same plays are attributed to its label.
+    cat = spark.createDataFrame([(t, lab, "2024-01-01") for t, lab in {**TRACKS, UNKNOWN: "L0"}.items()],
+                                "track_id string, label_id string, upload_date string")
+    warehouse.write_table(cat, "track_fingerprints")
+    result = dg.materialize(chain, resources=resources, selection=["track_streams"])
+    assert result.success and all(_checks(result).values())
+    assert result.asset_materializations_for_node("track_streams")[0].metadata["unattributed_plays"].value == 0
+    tx = warehouse.read(spark, "track_streams").where(f"track_id = '{UNKNOWN}'").first()
+    assert (tx.label_id, tx.plays, tx.royalty_plays) == ("L0", *want_tracks[UNKNOWN][1:3])
