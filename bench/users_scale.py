@@ -149,7 +149,9 @@ def run_baseline(data_dir: Path) -> dict:
     sec: dict[str, float] = {}
     t = time.perf_counter()
     pdf = baseline_read(data_dir)
-    rows = users_row_features(pdf, config)  # column-wise pandas, no per-row Python
+    # column-wise pandas, no per-row Python; in chunks of 250k users (bounded memory)
+    rows = pd.concat([users_row_features(pdf.iloc[i:i + 250_000], config) for i in range(0, len(pdf), 250_000)],
+                     ignore_index=True)
     del pdf
     feats = baseline_table_features(rows, config)
     del rows
@@ -244,7 +246,7 @@ def _record_first(ours1: dict, base1: dict, live1: int) -> None:
               f"driver {ours1['driver_memory']}, {ours1['shuffle_partitions']} shuffle partitions vs one pandas/"
               f"scikit-learn process, same config; row features ours {ours1.get('row_features', 'mapInPandas')} vs baseline "
               f"column-wise pandas (bench.baselines.users_row_features: no per-row Python, equal values, tested); k ours "
-              f"{ours1['k']} / baseline {base1['k']}; load average (1 min) ours {ours1.get('load', '?')} / baseline "
+              f"{ours1['k']} / baseline {base1['k']}; load average (1/5/15 min, start -> end of phase) ours {ours1.get('load', '?')} / baseline "
               f"{base1.get('load', '?')} (shared 2-core machine)")
     stages = "; ".join(f"{s} {ours1['seconds'].get(s, 0):.1f} vs {base1['seconds'].get(s, 0):.1f}" for s in STAGES)
     record("users_chain_1m", ours1["total"], base1["total"], "s",
