@@ -258,6 +258,25 @@ def farm_lines(bots, crawled: list[int]) -> list[str]:
     return lines
 
 
+def detection_line(bots, crawled: list[int]) -> str:
+    """The demo's bot detection against the simulator's truth: precision over every flagged
+    account (planted bots of any kind are right), recall over the members of the planted
+    farms (and their hijacked accounts) with a crawled target."""
+    from simulator import network_truth as NT
+
+    groups = NT.planted_groups(1, USERS)
+    bots_truth = set(groups.loc[groups["bot"].astype(bool), "user_id"].astype(int))
+    farms = groups[(groups["kind"].str.startswith("farm_") | (groups["kind"] == "hijacked"))
+                   & groups["targets"].map(lambda t: bool(set(t) & set(crawled)))]
+    planted = set(farms["user_id"].astype(int))
+    flagged = set(bots.loc[bots["flagged"].astype(bool), "user_id"].astype(int)) if bots is not None else set()
+    right = len(flagged & bots_truth)
+    precision = right / len(flagged) if flagged else float("nan")
+    recall = len(flagged & planted) / len(planted) if planted else float("nan")
+    return (f"  against the simulator's truth: precision {precision:.3f} ({right} of {len(flagged)} flagged are planted "
+            f"bots), farm recall {recall:.3f} ({len(flagged & planted)} of {len(planted)} farm accounts)")
+
+
 def _dagster_home() -> None:
     """DAGSTER_HOME from the environment (`make demo` sets it), else <data dir>/dagster_home
     with the local instance config."""
@@ -353,6 +372,7 @@ def _demo(console: Console) -> int:
                          "crawled artists:")
             for line in farm_lines(bots, [int(a) for a in top + watch]):
                 console.line(line)
+            console.line(detection_line(bots, [int(a) for a in top + watch]))
         pages = sorted(k for k in store.list("reports/") if k.endswith("/index.html"))
         if pages:
             console.line("Reports (each directory also holds its CSV/JSON/PNG files):")

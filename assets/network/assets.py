@@ -18,8 +18,7 @@ from assets.automation import ON_UPSTREAM_UPDATE
 from assets.ingest.raw_zone import published_files
 from assets.network import edges as E
 from assets.network.blocks import BlockConfig
-from assets.network.bots import BotConfig
-from assets.network.bots import follow_bots as detect_bots
+from assets.network.bots import BotConfig, follow_bots_spark
 from assets.network.clean_counts import clean_counts as compute_clean_counts
 from assets.network.cofollow import CofollowConfig, cofollow
 from assets.network.lockstep import LockstepConfig
@@ -219,7 +218,7 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
     the detectors that fired (multi-follow, lockstep, dense block, cofollow: farms found from the
     graph's shape alone, for snapshots without follow times) and the evidence in words."""
     session = spark.get_session()
-    d = E.distinct_edges(warehouse.read(session, "follow_edges")).toPandas()
+    d = E.distinct_edges(warehouse.read(session, "follow_edges"))  # stays on Spark (bots.follow_bots_spark)
     cfg = BotConfig(
         lockstep=LockstepConfig(scales_s=tuple(config.lockstep_scales_s), min_targets=config.lockstep_min_targets,
                                 min_group=config.lockstep_min_group, alpha=config.alpha),
@@ -232,22 +231,22 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
                             min_exclusivity=config.cofollow_min_exclusivity,
                             max_target_followers=config.cofollow_max_target_followers, alpha=config.alpha)
     cf_flagged, cf_cores = cofollow(warehouse.read(session, "follow_edges"), cf_cfg)
-    table, figures = detect_bots(d, cfg, cofollow=cf_flagged)
+    stats: dict = {}
+    table, figures = follow_bots_spark(d, cfg, cofollow=cf_flagged, stats=stats)
     figures["cofollow_cores_tested"] = int(len(cf_cores))
     figures["cofollow_cores_passed"] = int(cf_cores["passed"].sum()) if len(cf_cores) else 0
-    sdf = session.createDataFrame(table.astype({"dense_block_id": "float64", "cofollow_group": "float64"}), schema=(
-        "user_id long, suspicion double, flagged boolean, detectors array<string>, evidence string, "
-        "multifollow_score double, lockstep_score double, dense_block_score double, cofollow_score double, "
-        "lockstep_group string, dense_block_id double, cofollow_group double, follows long")).withColumn(
-        "dense_block_id", F.col("dense_block_id").cast("int")).withColumn("cofollow_group", F.col("cofollow_group").cast("long"))
-    dup = int(table["user_id"].duplicated().sum())
-    with warehouse.stage_table(sdf, "follow_bots") as staged:  # write, check, then publish
+    figures["dense_block_method"] = stats.get("method", "")
+    with warehouse.stage_table(table, "follow_bots") as staged:  # write, check, then publish
+        written = staged.read()
+        rows = written.count()
+        dup = int(written.groupBy("user_id").count().where("count > 1").count())
+        preview = _preview(written.where("flagged").orderBy(F.desc("suspicion"), "user_id").select(
+            "user_id", "suspicion", "detectors", "evidence"))
         if dup == 0:
             staged.publish()
     context.log.info(f"follow_bots: {figures}")
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": len(table), **figures, "per_detector": _md_table(figures),
-                  "preview": _preview(table[table["flagged"]][["user_id", "suspicion", "detectors", "evidence"]])},
+        metadata={"dagster/row_count": rows, **figures, "per_detector": _md_table(figures), "preview": preview},
         check_results=[dg.AssetCheckResult(check_name="one_row_per_account", passed=dup == 0,
                                            metadata={"duplicate_user_ids": dup})],
     )

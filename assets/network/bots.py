@@ -19,6 +19,11 @@ with each ``s`` the detector's confidence (1 - adjusted p-value; 1 for a repeate
 community null cannot tell a farm from heavy fans of one scene (on the simulator it flags
 most heavy fans; the quality benchmark reports its precision alone), so it weighs in the
 suspicion (``w`` = 0.5) and the evidence only. ``detectors`` lists every detector that fired.
+
+Two implementations of the same combination: ``follow_bots_spark`` (what the asset runs:
+every detector on Spark, nothing whole on the driver; lockstep over follow intervals) and
+``follow_bots`` (pandas on a collected graph: the reference for tests on small graphs;
+its lockstep sees exact times only).
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
-from assets.network.blocks import BlockConfig, dense_blocks
-from assets.network.lockstep import LockstepConfig, lockstep, target_key
-from assets.network.multifollow import multi_follow
+from assets.network.blocks import BlockConfig, dense_blocks, dense_blocks_spark
+from assets.network.lockstep import LockstepConfig, lockstep, lockstep_spark, target_key
+from assets.network.multifollow import multi_follow, multi_follow_spark
 
 DETECTORS = ("multifollow", "lockstep", "dense_block", "cofollow")
 FLAG_ALONE = ("multifollow", "lockstep", "cofollow")  # a dense block flags only beside one of these (by default)
@@ -106,3 +113,79 @@ def follow_bots(edges: pd.DataFrame, cfg: BotConfig = BotConfig(),
         "cofollow_groups": int(cf["cofollow_group"].nunique()) if len(cf) else 0,
     }
     return out[OUT_COLUMNS].sort_values(["suspicion", "user_id"], ascending=[False, True]).reset_index(drop=True), figures
+
+
+# ---------------------------------------------------------------------------- Spark
+SPARK_SCHEMA = ("user_id long, suspicion double, flagged boolean, detectors array<string>, evidence string, "
+                "multifollow_score double, lockstep_score double, dense_block_score double, cofollow_score double, "
+                "lockstep_group string, dense_block_id int, cofollow_group long, follows long")
+
+
+def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: pd.DataFrame | None = None,
+                      stats: dict | None = None) -> tuple[DataFrame, dict]:
+    """``follow_bots`` on Spark: (table as a Spark DataFrame with OUT_COLUMNS, figures).
+
+    ``d``: distinct edges as ``edges.distinct_edges`` gives them (``follower_id, followee_id,
+    multiplicity, t_ms, t_min_ms, t_max_ms``). No step holds the graph in one process:
+    multi-follows by aggregation (``multi_follow_spark``), lockstep by joins on (target, time
+    bucket) with salting, over each follow's interval (exact where the crawl gave the time;
+    a follow whose interval fits in a window counts: ``lockstep_spark``), dense blocks by
+    distributed peeling with FRAUDAR's exact greedy on the residual once it has at most
+    ``cfg.blocks.collect_edges`` follows (``dense_blocks_spark``). Only the per-account table
+    and one row of figures leave Spark (``cofollow``'s flagged accounts come in as pandas,
+    bounded by what it flagged)."""
+    spark = d.sparkSession
+    d = d.localCheckpoint(eager=True)
+    out = d.groupBy(F.col("follower_id").cast("long").alias("user_id")).agg(F.count("*").alias("follows"))
+    mf = multi_follow_spark(d).select("user_id", "multifollow_score", "multifollow_flagged", "multifollow_evidence")
+    lo, hi = F.coalesce("t_min_ms", "t_ms"), F.coalesce("t_max_ms", "t_ms")
+    events = d.where(lo.isNotNull() & hi.isNotNull()).select(
+        F.col("follower_id").alias("user_id"), (F.col("followee_id") * 2).alias("target"),  # target_key(.., "follow")
+        lo.alias("t_min_ms"), hi.alias("t_max_ms"))
+    ls = lockstep_spark(events, cfg.lockstep).select("user_id", "lockstep_score", "lockstep_flagged", "lockstep_group",
+                                                      "lockstep_evidence")
+    bl = dense_blocks_spark(d.select("follower_id", "followee_id"), cfg.blocks, stats).select(
+        "user_id", F.col("block_score").alias("dense_block_score"), "block_flagged",
+        F.col("block_id").alias("dense_block_id"), "block_evidence")
+    cf_pdf = (pd.DataFrame(columns=COFOLLOW_COLUMNS) if cofollow is None else cofollow[COFOLLOW_COLUMNS]).astype(
+        {"user_id": "int64", "cofollow_score": "float64", "cofollow_flagged": "bool", "cofollow_group": "float64",
+         "cofollow_evidence": "object"})
+    cf = spark.createDataFrame(cf_pdf, "user_id long, cofollow_score double, cofollow_flagged boolean, "
+                                       "cofollow_group double, cofollow_evidence string").withColumn(
+        "cofollow_group", F.col("cofollow_group").cast("long"))
+    t = out.join(mf, "user_id", "left").join(ls, "user_id", "left").join(bl, "user_id", "left").join(cf, "user_id", "left")
+    fired = {"multifollow": "multifollow_flagged", "lockstep": "lockstep_flagged", "dense_block": "block_flagged",
+             "cofollow": "cofollow_flagged"}
+    evid = {"multifollow": "multifollow_evidence", "lockstep": "lockstep_evidence", "dense_block": "block_evidence",
+            "cofollow": "cofollow_evidence"}
+    t = t.fillna(False, list(fired.values())).fillna(0.0, ["multifollow_score", "lockstep_score", "dense_block_score",
+                                                           "cofollow_score"])
+    w = float(cfg.dense_block_weight)
+    alone = F.col("multifollow_flagged") | F.col("lockstep_flagged") | F.col("cofollow_flagged")
+    t = t.withColumn("suspicion", 1.0 - (1.0 - F.col("multifollow_score")) * (1.0 - F.col("lockstep_score")) * (
+        1.0 - F.col("cofollow_score")) * (1.0 - F.lit(w) * F.col("dense_block_score")))
+    t = t.withColumn("flagged", alone | (F.col("block_flagged") & (F.lit(bool(cfg.dense_block_flags_alone)) | alone)))
+    t = t.withColumn("detectors", F.filter(F.array(*[F.when(F.col(c), F.lit(n)) for n, c in fired.items()]),
+                                           lambda x: x.isNotNull()))
+    t = t.withColumn("evidence", F.concat_ws("; ", *[F.when(F.col(fired[n]), F.concat(F.lit(f"{n}: "), F.col(evid[n])))
+                                                     for n in DETECTORS]))
+    t = t.localCheckpoint(eager=True)
+    others = {n: [m for m in DETECTORS if m != n] for n in DETECTORS}
+    row = t.agg(
+        F.count("*").alias("accounts_scored"), F.sum(F.col("flagged").cast("long")).alias("flagged"),
+        *[F.sum(F.col(c).cast("long")).alias(f"fired_{n}") for n, c in fired.items()],
+        *[F.sum((F.col(fired[n]) & ~F.greatest(*[F.col(fired[m]) for m in others[n]])).cast("long")).alias(f"only_{n}")
+          for n in DETECTORS],
+        F.countDistinct(F.when(F.col("lockstep_flagged"), F.col("lockstep_group"))).alias("lockstep_groups"),
+        F.countDistinct("dense_block_id").alias("dense_blocks"),
+        F.countDistinct("cofollow_group").alias("cofollow_groups")).first().asDict()
+    e_row = d.agg(F.count("*").alias("edges"), F.sum(F.col("t_ms").isNotNull().cast("long")).alias("exact"),
+                  F.sum((lo.isNotNull() & hi.isNotNull()).cast("long")).alias("bounded")).first()
+    figures = {"accounts_scored": int(row["accounts_scored"]), "flagged": int(row["flagged"] or 0),
+               "edges_with_time": int(e_row["exact"] or 0), "edges_with_interval": int(e_row["bounded"] or 0),
+               "edges": int(e_row["edges"]),
+               **{f"fired_{n}": int(row[f"fired_{n}"] or 0) for n in DETECTORS},
+               **{f"only_{n}": int(row[f"only_{n}"] or 0) for n in DETECTORS},
+               "lockstep_groups": int(row["lockstep_groups"]), "dense_blocks": int(row["dense_blocks"]),
+               "cofollow_run": cofollow is not None, "cofollow_groups": int(row["cofollow_groups"])}
+    return t.select(*OUT_COLUMNS), figures

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from assets.network.edges import distinct_edges
 
-GROUP_COLUMNS = ("farm_id", "lockstep_group", "structure_group", "dense_block_id")
+GROUP_COLUMNS = ("farm_id", "lockstep_group", "structure_group", "cofollow_group", "dense_block_id")
 FARM_COLUMNS = ["farm", "user_id", "followee_id", "t_ms", "t_min_ms", "t_max_ms", "members", "detectors"]
 
 

@@ -194,3 +194,23 @@ def test_systemic_landing_problem_blocks_downstream(spark, tmp_path, object_stor
     edges = res["warehouse"].read(spark, "follow_edges").toPandas()  # the previous, good table
     assert edges[["follower_id", "followee_id", "artist_id", "multiplicity"]].values.tolist() == [[1, 2, 2, 1]]
     assert not (tmp_path / "warehouse" / ".staging").exists()
+
+
+def test_follow_bots_spark_path_equals_driver_reference(run):
+    """follow_bots runs on Spark (bots.follow_bots_spark: no step collects the graph); on this
+    small simulated graph (exact times: page_size 1) it flags the same accounts, with the same
+    detectors, as the driver-side reference ``bots.follow_bots`` on the collected graph."""
+    from assets.network import edges as E
+    from assets.network.bots import follow_bots as reference
+    from assets.network.cofollow import cofollow
+
+    _, res, _ = run
+    session = SparkResource().get_session()
+    follow_edges = res["warehouse"].read(session, "follow_edges")
+    cf, _ = cofollow(follow_edges)
+    want, _ = reference(E.distinct_edges(follow_edges).toPandas(), cofollow=cf)
+    got = _table(res, "follow_bots")
+    assert len(got) == len(want) and set(got["user_id"]) == set(want["user_id"])
+    assert set(got.loc[got["flagged"], "user_id"]) == set(want.loc[want["flagged"], "user_id"])
+    det = lambda t: {(int(u), tuple(d)) for u, d in zip(t["user_id"], t["detectors"], strict=True) if len(d)}  # noqa: E731
+    assert det(got) == det(want)
