@@ -156,9 +156,11 @@ def row_input(users: DataFrame) -> DataFrame:
 
 
 def spark_row_features(users: DataFrame, config: UsersConfig) -> DataFrame:
-    """``row_features`` on Spark. The chain still runs the Python reference through
+    """``row_features`` on Spark. The chain runs the Python reference through
     ``mapInPandas`` (``python_row_features``): the JVM expressions of ``features_sql`` are
-    exact but not yet fast (1M users: 1,172 s of features vs 50-70 s, bench/RESULTS.md)."""
+    exact but slower (1M users: 1,172 s of features vs 50-70 s; 100k: 216-361 s vs 63 s
+    under shared load; their final projection exceeds Janino's 64 KB method limit, so
+    whole-stage codegen is disabled for it; bench/RESULTS.md)."""
     return python_row_features(users, config)
 
 

@@ -247,8 +247,8 @@ def _ascii_gate(row_input: DataFrame) -> Column:
     plain_text = f"^[\\x00-\\x7F{inert}]*\\z"
     selector_after_word = "[A-Za-z0-9]\\x{FE0F}"
 
-    def text_ok(c):
-        return c.isNull() | (c.rlike(plain_text) & ~c.rlike(selector_after_word))
+    def text_ok(c):  # ASCII first: Java walks a character class of many ranges one by one
+        return c.isNull() | c.rlike("^[\\x00-\\x7F]*\\z") | (c.rlike(plain_text) & ~c.rlike(selector_after_word))
 
     url_ok = lambda u: u.isNull() | (u.rlike("^[\\x00-\\x7F]*\\z") & ~u.rlike("[\\[\\]]|(?i)xn--"))  # noqa: E731
     return (text_ok(F.col("description")) & text_ok(F.col("username")) & text_ok(F.col("permalink"))
