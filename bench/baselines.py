@@ -205,20 +205,12 @@ def users_row_features(pdf, config):
     import pandas as pd
 
     from assets.users import domains, text
-    from assets.users.features import ACTIVITY_FIELDS, PLAN_CODE, ROW_SCHEMA, _num
+    from assets.users.features import ROW_SCHEMA, count_features
 
     pdf = pdf.reset_index(drop=True)
     n = len(pdf)
-    out = pd.DataFrame({"user_id": pdf["user_id"].astype("int64")})
-    out["followers"] = _num(pdf["followers_count"])
-    out["followings"] = _num(pdf["followings_count"])
-    out["tracks"] = _num(pdf["track_count"])
-    out["activity"] = sum(_num(pdf[f]) for f in ACTIVITY_FIELDS)
-    out["subscription"] = pdf["plan"].map(PLAN_CODE).fillna(0).astype("float64")
+    out = count_features(pdf)  # already column-wise in the product: shared, not copied
     created = pd.to_numeric(pdf["created_epoch"], errors="coerce")
-    fetched = pd.to_numeric(pdf["fetched_epoch"], errors="coerce")
-    out["account_age_days"] = ((fetched - created) / 86400.0).clip(lower=0).fillna(0).astype("float64")
-    out["follow_ratio"] = out["followings"] / (out["followers"] + 1.0)
 
     # ---- texts: descriptions (tid 0..n-1), usernames (n..2n-1), non-blank titles (2n..)
     titles = _u_explode(pdf["titles"], "row")

@@ -67,14 +67,9 @@ def _list(v) -> list:
     return list(v)
 
 
-def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
-    """Row-local features of users given as ROW_INPUT columns (one row per user).
-
-    ``urls`` and ``titles`` are the web profiles' urls and titles (lists, may be empty);
-    ``created_epoch``/``fetched_epoch`` epoch seconds (may be null). Null counts are 0.
-    """
-    shorteners, free, hubs = frozenset(config.shorteners), frozenset(config.free_tlds), frozenset(config.link_hubs)
-    abused = free | frozenset(config.abused_tlds)
+def count_features(pdf: pd.DataFrame) -> pd.DataFrame:
+    """user_id and the column-wise (vectorised) row features of ROW_INPUT rows: counts
+    (null, text or negative -> 0), activity, subscription, account age and follow ratio."""
     out = pd.DataFrame({"user_id": pdf["user_id"].astype("int64")})
     out["followers"] = _num(pdf["followers_count"])
     out["followings"] = _num(pdf["followings_count"])
@@ -83,9 +78,21 @@ def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
     out["subscription"] = pdf["plan"].map(PLAN_CODE).fillna(0).astype("float64")
     created = pd.to_numeric(pdf["created_epoch"], errors="coerce")
     fetched = pd.to_numeric(pdf["fetched_epoch"], errors="coerce")
-    age = ((fetched - created) / 86400.0).clip(lower=0)
-    out["account_age_days"] = age.fillna(0).astype("float64")
+    out["account_age_days"] = ((fetched - created) / 86400.0).clip(lower=0).fillna(0).astype("float64")
     out["follow_ratio"] = out["followings"] / (out["followers"] + 1.0)
+    return out
+
+
+def row_features(pdf: pd.DataFrame, config: UsersConfig) -> pd.DataFrame:
+    """Row-local features of users given as ROW_INPUT columns (one row per user).
+
+    ``urls`` and ``titles`` are the web profiles' urls and titles (lists, may be empty);
+    ``created_epoch``/``fetched_epoch`` epoch seconds (may be null). Null counts are 0.
+    """
+    shorteners, free, hubs = frozenset(config.shorteners), frozenset(config.free_tlds), frozenset(config.link_hubs)
+    abused = free | frozenset(config.abused_tlds)
+    out = count_features(pdf)
+    created = pd.to_numeric(pdf["created_epoch"], errors="coerce")
 
     rows = []
     for desc, name, link, urls, titles in zip(pdf["description"], pdf["username"], pdf["permalink"],

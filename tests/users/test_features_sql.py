@@ -25,18 +25,24 @@ def _norm(v):
     return v
 
 
-def _compare(spark, users, config=DEFAULT_CONFIG):
-    df = users_from_api_objects(spark, [{**u, "_fetched_at": FETCHED} for u in users]).persist()
-    ours = features.jvm_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
-    ref = features.python_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
-    assert list(ours.columns) == [f.name for f in features.ROW_SCHEMA.fields]
-    assert ours["user_id"].tolist() == ref["user_id"].tolist()
+def _column_diffs(ref, ours) -> dict:
+    """Per column of ``ref``: up to three (user_id, reference, ours) rows that differ."""
     diffs = {}
     for c in ref.columns:
         a, b = [_norm(v) for v in ref[c]], [_norm(v) for v in ours[c]]
         bad = [(int(ref["user_id"][i]), x, y) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
         if bad:
             diffs[c] = bad[:3]
+    return diffs
+
+
+def _compare(spark, users, config=DEFAULT_CONFIG):
+    df = users_from_api_objects(spark, [{**u, "_fetched_at": FETCHED} for u in users]).persist()
+    ours = features.jvm_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
+    ref = features.python_row_features(df, config).toPandas().sort_values("user_id").reset_index(drop=True)
+    assert list(ours.columns) == [f.name for f in features.ROW_SCHEMA.fields]
+    assert ours["user_id"].tolist() == ref["user_id"].tolist()
+    diffs = _column_diffs(ref, ours)
     assert not diffs, diffs
     rows = features.row_input(df)
     plain = rows.select("user_id", features_sql._ascii_gate(rows).alias("plain")).toPandas()
@@ -85,10 +91,5 @@ def test_vectorised_pandas_baseline_equals_the_reference(spark):
         ref = features.row_features(pdf, cfg)
         ours = users_row_features(pdf, cfg)
         assert list(ours.columns) == list(ref.columns)
-        diffs = {}
-        for c in ref.columns:
-            a, b = [_norm(v) for v in ref[c]], [_norm(v) for v in ours[c]]
-            bad = [(int(ref["user_id"][i]), x, y) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-            if bad:
-                diffs[c] = bad[:3]
+        diffs = _column_diffs(ref, ours)
         assert not diffs, diffs
