@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from assets.catalog import assets as catalog_assets
+from assets.catalog import audio_assets
 from assets.freshness import with_freshness
 from assets.ingest import assets as ingest_assets
 from assets.network import assets as network_assets
@@ -16,7 +17,7 @@ from assets.users import assets as users_assets
 from orchestration import jobs, schedules, sensors
 from resources.environment import build_resources
 
-ASSET_MODULES = [ingest_assets, catalog_assets, report_assets, network_assets, users_assets, streams_assets]
+ASSET_MODULES = [ingest_assets, catalog_assets, audio_assets, report_assets, network_assets, users_assets, streams_assets]
 
 
 def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:

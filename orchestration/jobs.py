@@ -21,10 +21,10 @@ catalog_fingerprints_job = dg.define_asset_job(
 catalog_detection_job = dg.define_asset_job(
     "catalog_detection",
     selection=dg.AssetSelection.assets(
-        "label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks", "network_summary",
-        "catalog_fraud_report",
+        "label_reuse", "exempt_would_flag", "label_similarity", "audio_fingerprints", "audio_matches",
+        "label_audio_similarity", "fraud_networks", "network_summary", "catalog_fraud_report",
     ),
-    description="Label reuse, the Jaccard graph and fraud networks over all catalog history "
+    description="Label reuse, the Jaccard graph, audio re-uploads and fraud networks over all catalog history "
                 "(runs by itself after new fingerprints; this job is for a manual refresh).",
 )
 plays_landing_job = dg.define_asset_job(

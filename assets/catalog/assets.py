@@ -182,7 +182,7 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
 
 
 @dg.asset(
-    deps=["label_similarity"],
+    deps=["label_similarity", "label_audio_similarity"],
     automation_condition=ON_UPSTREAM_UPDATE,
     group_name="catalog",
     kinds=KINDS,
@@ -191,7 +191,8 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
 )
 def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse):
     """Networks of fake labels fronting one master library: connected components (two or
-    more labels) of the label-similarity graph."""
+    more labels) of the label graph whose edges are near-identical title catalogues or
+    near-identical audio (the same recordings re-uploaded under other titles)."""
     session = spark.get_session()
     with warehouse.staged_writes() as staged:  # write, check, then publish
         run_stage("fraud_networks", session, staged)
@@ -202,11 +203,17 @@ def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, ware
         singletons = sizes.where("count < 2").count()
         largest = sizes.agg(F.max("count")).first()[0] or 0
         preview = _preview(sizes.orderBy(F.desc("count")))
+        audio_labels = 0
+        if staged.exists(session, "label_audio_similarity"):  # labels only audio evidence put in a network
+            title = staged.read(session, "label_similarity")
+            title_labels = title.select(F.col("label_a").alias("label_id")).union(
+                title.select(F.col("label_b").alias("label_id")))
+            audio_labels = nets.join(title_labels, "label_id", "left_anti").count()
         if figures.rows == figures.labels and singletons == 0:
             staged.publish()
     return dg.MaterializeResult(
         metadata={"dagster/row_count": figures.rows, "networks": figures.networks, "largest_network": largest,
-                  "preview": preview},
+                  "labels_joined_by_audio_only": audio_labels, "preview": preview},
         check_results=[dg.AssetCheckResult(check_name="networks_disjoint_and_plural",
                                            passed=figures.rows == figures.labels and singletons == 0,
                                            metadata={"labels_in_two_networks": figures.rows - figures.labels,
@@ -214,13 +221,18 @@ def fraud_networks(context: dg.AssetExecutionContext, spark: SparkResource, ware
     )
 
 
-@dg.asset(deps=["fraud_networks", "label_similarity", "track_fingerprints"], group_name="catalog",
+@dg.asset(deps=["fraud_networks", "label_similarity", "label_audio_similarity", "track_fingerprints"],
+          group_name="catalog",
           kinds=KINDS, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE)
 def network_summary(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse):
-    """One line per fraud network: how many labels, how tightly linked, what titles they
-    share, the dominant genre and how synchronised their uploads are."""
+    """One line per fraud network: how many labels, which evidence joined them (titles,
+    audio or both), how tightly linked, what titles they share, the dominant genre and how
+    synchronised their uploads are (with a p-value against the labels' own rhythms)."""
     session = spark.get_session()
     run_stage("network_summary", session, warehouse)
     out = warehouse.read(session, "network_summary")
+    by_evidence = {r.evidence: r["count"] for r in out.groupBy("evidence").count().collect()}
     return dg.MaterializeResult(metadata={"dagster/row_count": out.count(),
+                                          **{f"networks_by_{k}": int(by_evidence.get(k, 0))
+                                             for k in ("title", "audio", "both")},
                                           "preview": _preview(out.orderBy(F.desc("labels")))})

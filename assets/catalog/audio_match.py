@@ -114,11 +114,16 @@ def candidate_pairs(fps: DataFrame, cfg: MatchConfig) -> DataFrame:
             .drop("r"))
 
 
-MATCH_SCHEMA = T.StructType([
-    T.StructField("track_x", T.LongType()), T.StructField("speed", T.DoubleType()),
-    T.StructField("track_y", T.LongType()), T.StructField("bit_error_rate", T.DoubleType()),
-    T.StructField("offset", T.IntegerType()), T.StructField("overlap", T.IntegerType()),
-])
+def match_schema(track_id_type: T.DataType | None = None) -> T.StructType:
+    track_id_type = track_id_type or T.LongType()
+    return T.StructType([
+        T.StructField("track_x", track_id_type), T.StructField("speed", T.DoubleType()),
+        T.StructField("track_y", track_id_type), T.StructField("bit_error_rate", T.DoubleType()),
+        T.StructField("offset", T.IntegerType()), T.StructField("overlap", T.IntegerType()),
+    ])
+
+
+MATCH_SCHEMA = match_schema()
 
 
 def audio_matches(fps: DataFrame, cfg: MatchConfig = MatchConfig()) -> DataFrame:
@@ -130,6 +135,8 @@ def audio_matches(fps: DataFrame, cfg: MatchConfig = MatchConfig()) -> DataFrame
         F.col("track_id").alias("track_y"), F.col("fingerprint").alias("fp_y"))
     joined = cands.join(fx, ["track_x", "speed"]).join(fy, "track_y")
     slack = cfg.align_slack
+    schema = match_schema(fps.schema["track_id"].dataType)
+    as_id = int if isinstance(schema["track_x"].dataType, T.IntegralType) else str
 
     def verify(batches):
         for pdf in batches:
@@ -137,11 +144,11 @@ def audio_matches(fps: DataFrame, cfg: MatchConfig = MatchConfig()) -> DataFrame
             for r in pdf.itertuples(index=False):
                 ber, off, m = best_alignment(np.asarray(r.fp_x, dtype=np.int64).astype(np.uint32),
                                              np.asarray(r.fp_y, dtype=np.int64).astype(np.uint32), int(r.offset), slack)
-                out.append((int(r.track_x), float(r.speed), int(r.track_y), ber, off, m))
-            yield pd.DataFrame(out, columns=[f.name for f in MATCH_SCHEMA.fields])
+                out.append((as_id(r.track_x), float(r.speed), as_id(r.track_y), ber, off, m))
+            yield pd.DataFrame(out, columns=[f.name for f in schema.fields])
 
     verified = (joined.select("track_x", "speed", "track_y", "offset", "fp_x", "fp_y")
-                .mapInPandas(verify, MATCH_SCHEMA)
+                .mapInPandas(verify, schema)
                 .withColumn("matched_s", F.col("overlap") * F.lit(ITEM_SECONDS) / F.col("speed"))
                 .where((F.col("bit_error_rate") <= cfg.max_bit_error_rate) & (F.col("matched_s") >= cfg.min_matched_s)))
     labels = fps.where(F.col("speed") == 1.0).select("track_id", "label_id").distinct()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame
 
+from assets.catalog.audio_similarity import network_edges
 from assets.catalog.fingerprint import track_fingerprints
 from assets.catalog.label_reuse import exempt_would_flag, label_reuse, reuse_stats
 from assets.catalog.networks import fraud_networks, network_summary
@@ -37,6 +38,13 @@ STAGES: dict[str, tuple[str, ...]] = {
     "network_summary": ("network_summary",),
 }
 TABLES = tuple(t for tables in STAGES.values() for t in tables)
+AUDIO_EDGES = "label_audio_similarity"  # joins the networks when present (written by the audio assets)
+
+
+def _audio_edges(spark, warehouse: Warehouse) -> DataFrame | None:
+    """``label_audio_similarity`` once the audio path has run (audio_assets.py), else None:
+    networks then rest on title edges alone, exactly as before audio existed."""
+    return warehouse.read(spark, AUDIO_EDGES) if warehouse.exists(spark, AUDIO_EDGES) else None
 
 
 def run_stage(
@@ -69,14 +77,13 @@ def run_stage(
         sets = flagged_label_sets(warehouse.read(spark, "track_fingerprints"), warehouse.read(spark, "label_reuse"))
         warehouse.write_table(label_similarity(sets, rules.similarity_threshold), "label_similarity")
     elif stage == "fraud_networks":
-        warehouse.write_table(
-            fraud_networks(warehouse.read(spark, "label_similarity"), checkpoint_every=checkpoint_every),
-            "fraud_networks",
-        )
+        edges = network_edges(warehouse.read(spark, "label_similarity"), _audio_edges(spark, warehouse))
+        warehouse.write_table(fraud_networks(edges, checkpoint_every=checkpoint_every), "fraud_networks")
     elif stage == "network_summary":
         warehouse.write_table(
             network_summary(warehouse.read(spark, "fraud_networks"), warehouse.read(spark, "label_similarity"),
                             warehouse.read(spark, "track_fingerprints"),
+                            audio_similarity_df=_audio_edges(spark, warehouse),
                             synchrony_permutations=rules.synchrony_permutations, seed=rules.synchrony_seed),
             "network_summary",
         )

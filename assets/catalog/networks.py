@@ -7,7 +7,13 @@ with no edge is in no network), equal to ``reference.fraud_networks``.
 ``network_summary``, one row per network:
 
 * ``labels``, ``edges``, ``avg_similarity``, ``min_similarity`` from the edges inside it
-  (every edge is inside one network); ``member_labels``: sorted label ids.
+  (every edge is inside one network); ``member_labels``: sorted label ids. ``edges``
+  counts the linked label pairs (by title, audio or both); ``avg_similarity`` and
+  ``min_similarity`` are over the TITLE edges (null for a network joined by audio alone).
+* ``evidence``: which evidence joined the network: ``title`` (title Jaccard edges only),
+  ``audio`` (audio-identity edges only, ``audio_similarity.py``) or ``both``;
+  ``title_edges``, ``audio_edges``: the edges of each kind. Without audio edges every
+  network is ``title`` and every other column is what the title graph alone gives.
 * Track-level figures use the member labels' *eligible* tracks, the tracks the network was
   detected on (decision: exempt-genre, short-title or non-music tracks of a member do not
   count): ``tracks``; ``top_titles``: up to 5 fingerprints held by the most member labels
@@ -30,6 +36,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
+from assets.catalog.audio_similarity import network_edges, network_evidence
 from assets.catalog.components import connected_components
 from assets.catalog.fingerprint import normalized_column
 from assets.catalog.synchrony import DEFAULT_PERMUTATIONS, upload_synchrony_tests
@@ -40,7 +47,8 @@ TOP_TITLES = 5
 def fraud_networks(
     similarity_df: DataFrame, *, checkpoint_every: int = 4, stats: dict | None = None
 ) -> DataFrame:
-    """(network_id, label_id) from ``label_similarity`` edges (label_a, label_b)."""
+    """(network_id, label_id) from label edges (label_a, label_b): ``label_similarity``, or
+    the union of title and audio edges (``audio_similarity.network_edges``)."""
     edges = similarity_df.select(F.col("label_a").alias("src"), F.col("label_b").alias("dst"))
     comps = connected_components(edges, checkpoint_every=checkpoint_every, stats=stats)
     return comps.select(F.col("component").alias("network_id"), F.col("node").alias("label_id"))
@@ -51,13 +59,15 @@ def network_summary(
     similarity_df: DataFrame,
     fingerprints_df: DataFrame,
     *,
+    audio_similarity_df: DataFrame | None = None,
     top_n: int = TOP_TITLES,
     synchrony_permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
 ) -> DataFrame:
     """One row per network: network_id, labels, edges, avg_similarity, min_similarity,
     top_titles, dominant_genre, upload_synchrony, member_labels, tracks, top_titles_labels,
-    upload_synchrony_p, synchrony_null_share, synchrony_sessions."""
+    upload_synchrony_p, synchrony_null_share, synchrony_sessions, evidence, title_edges,
+    audio_edges. ``audio_similarity_df``: label_audio_similarity (None: title edges only)."""
     members = networks_df.select("network_id", "label_id")
     labels = members.groupBy("network_id").agg(
         F.count(F.lit(1)).alias("labels"),
@@ -67,11 +77,18 @@ def network_summary(
         similarity_df.join(members.withColumnRenamed("label_id", "label_a"), "label_a")
         .groupBy("network_id")
         .agg(
-            F.count(F.lit(1)).alias("edges"),
             F.avg("jaccard").alias("avg_similarity"),
             F.min("jaccard").alias("min_similarity"),
         )
     )
+    all_edges = network_edges(similarity_df, audio_similarity_df)
+    evidence = network_evidence(networks_df, all_edges).join(
+        all_edges.join(members.withColumnRenamed("label_id", "label_a"), "label_a")
+        .select("network_id", "label_a", "label_b").distinct()
+        .groupBy("network_id").agg(F.count(F.lit(1)).alias("edges")), "network_id")
+    evidence = evidence.select(
+        "network_id", "edges", "title_edges", "audio_edges",
+        F.when(F.size("evidence") == 2, F.lit("both")).otherwise(F.col("evidence")[0]).alias("evidence"))
     tracks = (
         fingerprints_df.filter(F.col("eligible"))
         .select("label_id", "fingerprint", "genre", "upload_hour")
@@ -125,6 +142,7 @@ def network_summary(
 
     return (
         labels.join(edge_stats, "network_id", "left")
+        .join(evidence, "network_id", "left")
         .join(top, "network_id", "left")
         .join(genre, "network_id", "left")
         .join(synchrony, "network_id", "left")
@@ -145,5 +163,8 @@ def network_summary(
             "upload_synchrony_p",
             "synchrony_null_share",
             F.coalesce(F.col("synchrony_sessions"), F.lit(0)).alias("synchrony_sessions"),
+            "evidence",
+            F.coalesce(F.col("title_edges"), F.lit(0)).alias("title_edges"),
+            F.coalesce(F.col("audio_edges"), F.lit(0)).alias("audio_edges"),
         )
     )
