@@ -63,7 +63,7 @@ def _latest_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
 
 @dg.asset(
     deps=["label_reuse", "exempt_would_flag", "label_similarity", "fraud_networks", "network_summary",
-          "track_fingerprints"],
+          "track_fingerprints", "label_audio_similarity", "audio_matches"],
     group_name="reports", kinds={"html", "spark"}, owners=OWNERS, automation_condition=ON_UPSTREAM_UPDATE,
     check_specs=[dg.AssetCheckSpec("every_flagged_label_listed", asset="catalog_fraud_report",
                                    description="The report lists every flagged label and every network.")],
@@ -71,7 +71,8 @@ def _latest_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
 def catalog_fraud_report(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
                          object_store: ObjectStore, catalog_rules: CatalogRulesResource):
     """The catalog-fraud report for reviewers: every flagged label with its evidence and a
-    recommended action, each fake-label network drawn, and the exempt-genre labels to review."""
+    recommended action, each fake-label network drawn with the evidence that joined it
+    (titles, re-uploaded audio) and its upload synchrony, and the exempt-genre labels to review."""
     rules = catalog_rules.rules()
     session = spark.get_session()
     reuse = warehouse.read(session, "label_reuse")
@@ -87,10 +88,20 @@ def catalog_fraud_report(context: dg.AssetExecutionContext, spark: SparkResource
     edges = warehouse.read(session, "label_similarity").toPandas()
     exempt = warehouse.read(session, "exempt_would_flag").toPandas()
     hourly = network_upload_hours(fps, networks_df).toPandas()
+    audio_edges = audio_matches = None  # the audio path has not run: title evidence only
+    if warehouse.exists(session, "label_audio_similarity"):
+        audio_edges = warehouse.read(session, "label_audio_similarity").toPandas()
+    if warehouse.exists(session, "audio_matches"):  # only pairs across two member labels of one network
+        members = networks_df.select("network_id", "label_id")
+        audio_matches = (warehouse.read(session, "audio_matches").where(F.col("label_a") != F.col("label_b"))
+                         .join(members.withColumnRenamed("label_id", "label_a"), "label_a")
+                         .join(members.withColumnRenamed("label_id", "label_b"), ["label_b", "network_id"])
+                         .drop("network_id").toPandas())
     figures = {"labels": reuse.count(), "flagged_labels": len(flagged), "networks": len(summary),
                "labels_in_networks": len(networks), "exempt_labels_to_review": len(exempt)}
     report = render_catalog_report(flagged, summary, networks, edges, exempt, hourly, figures,
-                                   min_reuse_ratio=rules.min_reuse_ratio)
+                                   min_reuse_ratio=rules.min_reuse_ratio, audio_edges=audio_edges,
+                                   audio_matches=audio_matches)
     meta = publish(object_store, "catalog", report)
     listed = json.loads(report.files["summary.json"])["networks"]
     in_csv = len(pd.read_csv(__import__("io").BytesIO(report.files["flagged_labels.csv"]))) if len(flagged) else 0

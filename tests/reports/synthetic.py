@@ -22,19 +22,31 @@ def catalog_tables(flagged_labels: int = 12, seed: int = 0) -> dict:
         "reasons": "flagged: 12 reused fingerprints >= 10 and reuse ratio 0.50 >= 0.3",
         "reused_titles": [[HAN_TITLE, "gentle rain", ARABIC_TITLE]] * flagged_labels,
     })
-    networks = pd.DataFrame({"network_id": ["L00001"] * 4 + ["L00005"] * 3,
-                             "label_id": ids[1:5] + ids[5:8]})
+    # L00001: title edges only; L00005: titles and audio; L00009: audio alone (titles all changed)
+    networks = pd.DataFrame({"network_id": ["L00001"] * 4 + ["L00005"] * 3 + ["L00009"] * 2,
+                             "label_id": ids[1:5] + ids[5:8] + ids[9:11]})
     edges = pd.DataFrame({"label_a": ["L00001", "L00001", "L00002", "L00003", "L00005", "L00005"],
                           "label_b": ["L00002", "L00003", "L00003", "L00004", "L00006", "L00007"],
                           "shared": [40, 38, 39, 41, 20, 21], "size_a": 45, "size_b": 44,
                           "jaccard": [0.9, 0.85, 0.88, 0.93, 0.81, 0.99]})
+    audio_edges = pd.DataFrame({"label_a": ["L00005", "L00009"], "label_b": ["L00007", "L00010"],
+                                "shared": [18, 6], "size_a": [19, 6], "size_b": [20, 7], "jaccard": [0.857, 0.857]})
+    audio_matches = pd.DataFrame({
+        "track_a": ["T0500", "T0501", "T0900", "T0901", "T0100"], "track_b": ["T0700", "T0701", "T1000", "T1001", "T0101"],
+        "label_a": ["L00005", "L00005", "L00009", "L00009", "L00001"],
+        "label_b": ["L00007", "L00007", "L00010", "L00010", "L00001"],  # the last: L00001's own remaster
+        "bit_error_rate": [0.041, 0.063, 0.152, 0.030, 0.050], "offset_s": [0.0, 2.5, 0.0, -3.1, 0.0],
+        "matched_s": [118.0, 110.2, 95.0, 116.9, 120.0], "speed_ratio": [1.0, 1.0, 1.03, 1.0, 1.0]})
     summary = pd.DataFrame({
-        "network_id": ["L00001", "L00005"], "labels": [4, 3], "edges": [4, 2],
-        "avg_similarity": [0.89, 0.90], "min_similarity": [0.85, 0.81],
-        "top_titles": [[HAN_TITLE, "gentle rain"], ["calm sea", ARABIC_TITLE]],
-        "dominant_genre": ["ambient", None], "upload_synchrony": [0.75, None],
-        "member_labels": [ids[1:5], ids[5:8]], "tracks": [400, 120], "top_titles_labels": [[4, 3], [3, 2]],
-        "upload_synchrony_p": [0.001, None], "synchrony_null_share": [0.12, None], "synchrony_sessions": [30, 0],
+        "network_id": ["L00001", "L00005", "L00009"], "labels": [4, 3, 2], "edges": [4, 3, 1],
+        "avg_similarity": [0.89, 0.90, None], "min_similarity": [0.85, 0.81, None],
+        "top_titles": [[HAN_TITLE, "gentle rain"], ["calm sea", ARABIC_TITLE], ["night drive"]],
+        "dominant_genre": ["ambient", None, "lofi"], "upload_synchrony": [0.75, None, 0.5],
+        "member_labels": [ids[1:5], ids[5:8], ids[9:11]], "tracks": [400, 120, 13],
+        "top_titles_labels": [[4, 3], [3, 2], [1]],
+        "upload_synchrony_p": [0.001, None, 0.42], "synchrony_null_share": [0.12, None, 0.31],
+        "synchrony_sessions": [30, 0, 8],
+        "evidence": ["title", "both", "audio"], "title_edges": [4, 2, 0], "audio_edges": [0, 1, 1],
     })
     exempt = pd.DataFrame({"label_id": ["X1"], "label_name": ["Karaoke Co"], "albums": [5], "tracks": [50],
                            "fingerprints": [40], "reused_fingerprints": [20], "reuse_ratio": [0.6],
@@ -43,10 +55,10 @@ def catalog_tables(flagged_labels: int = 12, seed: int = 0) -> dict:
     hours = 473_352  # 2024-01-01T00Z in hours since the epoch
     hourly = pd.DataFrame({"network_id": ["L00001"] * 5, "upload_hour": [hours + h for h in (0, 1, 2, 5, 9)],
                            "labels": [3, 1, 2, 1, 4], "tracks": [12, 3, 7, 2, 20]})
-    figures = {"labels": 100, "flagged_labels": flagged_labels, "networks": 2, "labels_in_networks": 7,
+    figures = {"labels": 100, "flagged_labels": flagged_labels, "networks": 3, "labels_in_networks": 9,
                "exempt_labels_to_review": 1}
     return dict(flagged=flagged, summary=summary, networks=networks, edges=edges, exempt=exempt, hourly=hourly,
-                figures=figures)
+                figures=figures, audio_edges=audio_edges, audio_matches=audio_matches)
 
 
 def overview_tables(seed: int = 0) -> dict:

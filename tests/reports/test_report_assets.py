@@ -66,6 +66,8 @@ def catalog_warehouse(spark, wh: Warehouse) -> pd.DataFrame:
     _write(spark, wh, "label_similarity", t["edges"])
     _write(spark, wh, "network_summary", t["summary"])
     _write(spark, wh, "exempt_would_flag", t["exempt"])
+    _write(spark, wh, "label_audio_similarity", t["audio_edges"])
+    _write(spark, wh, "audio_matches", t["audio_matches"])
     return fps
 
 
@@ -96,6 +98,10 @@ def test_catalog_report_lists_every_flagged_label_with_evidence(env, spark):
     assert mat.metadata["flagged_labels"].value == len(flagged)
     assert mat.metadata["plot"].value.endswith(".png")
     assert json.loads(store.get_bytes("reports/catalog/summary.json"))["figures"]["networks"] == len(networks)
+    # audio evidence: the audio-only network's card lists its re-uploaded pairs; a label's own remaster is left out
+    card = html.split("id='net-L00009'", 1)[1].split("<div class='card'", 1)[0]
+    assert "Audio evidence" in card and "T1000" in card and "T0101" not in html
+    assert len(pd.read_csv(io.BytesIO(store.get_bytes("reports/catalog/audio_matches.csv")))) == 4
 
 
 def test_network_spam_overview_reports_from_warehouse_tables(env, spark):

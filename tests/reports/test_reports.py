@@ -93,6 +93,27 @@ def test_catalog_actions_and_evidence(reports):
     assert report.figures["take_down_labels"] == len(in_net)
 
 
+def test_catalog_audio_evidence_and_synchrony_per_network(reports):
+    t = synthetic.catalog_tables()
+    html = reports["catalog"].html.decode()
+    cards = {nid: html.split(f"id='net-{nid}'", 1)[1].split("<div class='card'", 1)[0]
+             for nid in t["summary"]["network_id"]}
+    assert "near-identical title catalogues" in cards["L00001"] and "Audio evidence" not in cards["L00001"]
+    assert "titles and audio" in cards["L00005"] and "the same recordings (audio)" in cards["L00009"]
+    # the audio network's card: its audio edge, the re-uploaded pairs (with the 3% speed-up), its synchrony test
+    assert "Audio evidence" in cards["L00009"] and "T1000" in cards["L00009"] and "+3.0%" in cards["L00009"]
+    assert "p = 0.42 (not beyond the labels&#x27; rhythms" in cards["L00009"] or \
+        "p = 0.42 (not beyond the labels' rhythms" in cards["L00009"]
+    assert "T0101" not in html  # a label's own remaster is no evidence against it
+    report = reports["catalog"]
+    assert report.figures["networks_joined_by_audio"] == 1 and report.figures["networks_joined_by_both"] == 1
+    assert report.figures["cross_label_audio_matches"] == 4
+    assert len(pd.read_csv(io.BytesIO(report.files["audio_matches.csv"]))) == 5
+    summary = json.loads(report.files["summary.json"])["networks"]
+    assert {n["network_id"]: n["evidence"] for n in summary} == {"L00001": "title", "L00005": "both",
+                                                                   "L00009": "audio"}
+
+
 def test_catalog_pages_thousands_of_labels():
     t = synthetic.catalog_tables(flagged_labels=3000)
     report = render_catalog_report(**t)
@@ -214,3 +235,23 @@ def test_overview_follow_plot_from_buckets_or_points():
     points = pd.DataFrame({"followers": [0, 5, 1000], "followings": [300, 20, 10], "predicted_class": ["spam", "fans", "fans"]})
     scatter = render_overview_report({"follow": points})
     assert "follow.png" in scatter.files and "Not available yet: plans" in scatter.html.decode()
+
+
+@chromium_missing
+def test_audio_evidence_shows_in_chromium(reports, tmp_path):
+    """The audio-only network's card renders: its evidence table has rows on screen."""
+    script = """<script>window.addEventListener("load",function(){
+      var card=document.getElementById("net-L00009"), h=[].slice.call(card.querySelectorAll("h4"));
+      var audio=h.filter(function(x){return x.textContent.indexOf("Audio evidence")===0;})[0];
+      var tables=card.querySelectorAll("table"), last=tables[tables.length-1];
+      var p=document.createElement("pre"); p.id="audio"; p.textContent=JSON.stringify({
+        heading: !!audio, visible: audio ? audio.getBoundingClientRect().height > 0 : false,
+        rows: last.querySelectorAll("tbody tr").length, height: last.getBoundingClientRect().height,
+        img: card.querySelector("img").naturalWidth}); document.body.appendChild(p);});</script>"""
+    page = tmp_path / "audio.html"
+    page.write_text(reports["catalog"].html.decode().replace("</body>", script + "</body>"))
+    out = browser._run(["--virtual-time-budget=5000", "--dump-dom", page.as_uri()], tmp_path)
+    result = json.loads(re.search(r'<pre id="audio">(.*?)</pre>', out.stdout, re.S).group(1).replace("&quot;", '"'))
+    assert result["heading"] and result["visible"]
+    assert result["rows"] == 2 and result["height"] > 0  # the two re-uploaded pairs of L00009
+    assert result["img"] > 0
