@@ -59,8 +59,8 @@ from scipy.stats import poisson
 
 OUT_COLUMNS = ["user_id", "cofollow_score", "cofollow_flagged", "cofollow_group", "core_targets", "group_accounts",
                "followed_in_core", "cofollow_evidence"]
-CORE_COLUMNS = ["core_id", "core_targets", "group_accounts", "tail_accounts", "tail_ratio", "exclusivity",
-                "block_follows", "expected_follows", "log10_p_adjusted", "passed", "reason"]
+CORE_COLUMNS = ["core_id", "core_targets", "reciprocal_accounts", "group_accounts", "tail_accounts", "tail_ratio",
+                "exclusivity", "block_follows", "expected_follows", "log10_p_adjusted", "passed", "reason"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,21 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
         return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
     comp = _components_local(pairs) if n_pairs <= cfg.max_driver_pairs else _components(pairs, cfg.max_passes)
     sizes = comp.groupBy("comp").agg(F.count("*").alias("t"))
-    comp = comp.join(sizes.where(F.col("t") >= cfg.min_core_targets), "comp").cache()
+    comp = comp.join(sizes.where(F.col("t") >= cfg.min_core_targets), "comp")
+    # reciprocal accounts: a core account that itself follows >= tail_share of its core is on
+    # the group's side (farm members following each other), not a boosted target; it leaves the
+    # core (else the members dilute their own core and hide in its tail) and is tested as a
+    # follower like any other. A core left with fewer than min_core_targets keeps every account.
+    recip = e.join(comp.select(F.col("node").alias("u"), "comp", "t"), "u").join(
+        comp.select(F.col("node").alias("x"), "comp"), ["x", "comp"]).groupBy("comp", "u").agg(
+        F.count("*").alias("c"), F.first("t").alias("t")).where(F.col("c") >= F.col("t") * cfg.tail_share).select(
+        "comp", F.col("u").alias("node"))
+    rest = comp.join(recip, ["comp", "node"], "left_anti")
+    left = rest.groupBy("comp").agg(F.count("*").alias("t2")).where(F.col("t2") >= cfg.min_core_targets)
+    n_recip = comp.groupBy("comp").agg(F.first("t").alias("t0")).join(left, "comp").select(
+        "comp", (F.col("t0") - F.col("t2")).alias("reciprocal_accounts"))
+    comp = rest.join(left, "comp").select("comp", "node", F.col("t2").alias("t")).unionByName(
+        comp.join(left, "comp", "left_anti").select("comp", "node", "t")).cache()
     big = comp.where(F.col("t") > cfg.max_core_targets).select("comp", "t").distinct().toPandas()
     comp = comp.where(F.col("t") <= cfg.max_core_targets).select(F.col("node").alias("x"), "comp", "t")
     # per (core, account): how many of the core it follows
@@ -167,11 +181,12 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
     # configuration-model expectation of the block's follows: sum_u d_u * sum_x k_x / E
     du = members.join(d, "u").groupBy("comp").agg(F.sum("d").alias("sum_d"))
     kx = comp.join(k, "x").groupBy("comp").agg(F.sum("k").alias("sum_k"))
-    cores = core.join(excl, "comp", "left").join(du, "comp", "left").join(kx, "comp", "left").toPandas()
+    cores = core.join(excl, "comp", "left").join(du, "comp", "left").join(kx, "comp", "left").join(
+        n_recip, "comp", "left").toPandas()
     if cores.empty and big.empty:
         return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
     cores = cores.fillna({"exclusivity": 0.0, "sum_d": 0, "sum_k": 0, "group_accounts": 0, "tail_accounts": 0,
-                          "block_follows": 0})
+                          "block_follows": 0, "reciprocal_accounts": 0})
     cores["expected_follows"] = cores["sum_d"].astype(float) * cores["sum_k"].astype(float) / total
     tests = max(1, len(cores))
     cores["log10_p_adjusted"] = [  # floored at 10^-400 (float64 underflows past ~10^-308)
@@ -195,7 +210,7 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
     cores = cores.rename(columns={"comp": "core_id"})
     if not big.empty:
         cores = pd.concat([cores, pd.DataFrame({
-            "core_id": big["comp"], "core_targets": big["t"], "passed": False,
+            "core_id": big["comp"], "core_targets": big["t"], "reciprocal_accounts": 0, "passed": False,
             "reason": f"core above max_core_targets {cfg.max_core_targets}: not tested"})], ignore_index=True)
     cores = cores[CORE_COLUMNS].sort_values("core_id").reset_index(drop=True)
     ok = cores.loc[cores["passed"], ["core_id"]]
@@ -215,5 +230,7 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
         f"{cfg.tail_share:.0%}-{cfg.core_share:.0%} of them (a real interest community has a tail of partial fans); "
         f"{r.block_follows} follows in the block where a configuration model predicts {r.expected_follows:.1f}, "
         f"adjusted p {_p_words(r.log10_p_adjusted)}"
+        + (f"; {r.reciprocal_accounts} accounts with these audiences also follow the core themselves (the group "
+           f"follows itself)" if r.reciprocal_accounts else "")
         for r in res.itertuples()]
     return res[OUT_COLUMNS].reset_index(drop=True), cores

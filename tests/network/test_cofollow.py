@@ -18,7 +18,7 @@ FANS = list(range(6000, 6060))
 SCENE = list(range(200, 215))
 
 
-def _graph(seed: int = 0) -> pd.DataFrame:
+def _graph(seed: int = 0, mutual: float = 0.0) -> pd.DataFrame:
     """Ordinary accounts; an interest community (60 fans, each following a share of one
     scene's 15 artists drawn from 0.1..0.95: a tail of partial fans); a farm (25 accounts,
     each following 9-10 of the same 10 accounts plus 3 of the popular ones)."""
@@ -35,6 +35,7 @@ def _graph(seed: int = 0) -> pd.DataFrame:
         rows += [(u, x) for x in FARM_TARGETS if rng.random() < 0.92]
         rows += [(u, int(x)) for x in rng.choice(5, 3, replace=False)]
     rows += [(7000 + i, x) for i, x in enumerate(FARM_TARGETS)]  # one organic fan per farm target
+    rows += [(u, v) for u in FARM for v in FARM if u != v and rng.random() < mutual]  # farm members follow each other
     return pd.DataFrame(rows, columns=["follower_id", "followee_id"]).drop_duplicates()
 
 
@@ -60,12 +61,18 @@ def reference(e: pd.DataFrame, cfg: CofollowConfig) -> pd.DataFrame:
         t_idx = np.flatnonzero(lab == c)
         if len(t_idx) < cfg.min_core_targets or not adj[t_idx].any():
             continue
+        t0 = len(t_idx)  # reciprocal accounts (following >= tail_share of their own core) leave the core
+        own = np.array([a[np.searchsorted(us, xs[i]), t_idx].sum() if np.isin(xs[i], us) else 0 for i in t_idx])
+        rest = t_idx[own < t0 * cfg.tail_share]
+        if len(rest) >= cfg.min_core_targets:
+            t_idx = rest
         cnt = a[:, t_idx].sum(1)
         g = cnt >= len(t_idx) * cfg.core_share
         tail = (cnt >= len(t_idx) * cfg.tail_share) & ~g
         share = np.sort(a[g][:, t_idx].sum(0) / k[t_idx])
         lower_median = share[math.ceil(0.5 * len(share)) - 1]
-        rows.append({"core_id": int(xs[t_idx].min()), "core_targets": len(t_idx), "group_accounts": int(g.sum()),
+        rows.append({"core_id": int(xs[lab == c].min()), "core_targets": len(t_idx),
+                     "reciprocal_accounts": t0 - len(t_idx), "group_accounts": int(g.sum()),
                      "tail_accounts": int(tail.sum()), "exclusivity": float(lower_median),
                      "block_follows": int(cnt[g].sum()),
                      "expected_follows": float(d[g].sum()) * float(k[t_idx].sum()) / len(e),
@@ -82,15 +89,18 @@ def found(spark):
 
 
 def test_matches_brute_force(found):
-    e, cfg, flagged, cores = found
+    _assert_matches_reference(*found)
+
+
+def _assert_matches_reference(e, cfg, flagged, cores):
     ref = reference(e, cfg)
     assert len(ref) >= 2  # the farm's core and the scene's core are both tested
     got = cores.set_index("core_id")
     assert sorted(got.index) == ref["core_id"].tolist()
     for r in ref.itertuples():
         g = got.loc[r.core_id]
-        assert (g.core_targets, g.group_accounts, g.tail_accounts, g.block_follows) == (
-            r.core_targets, r.group_accounts, r.tail_accounts, r.block_follows)
+        assert (g.core_targets, g.reciprocal_accounts, g.group_accounts, g.tail_accounts, g.block_follows) == (
+            r.core_targets, r.reciprocal_accounts, r.group_accounts, r.tail_accounts, r.block_follows)
         assert g.exclusivity == pytest.approx(r.exclusivity)
         assert g.expected_follows == pytest.approx(r.expected_follows)
     passed = set(got.index[got["passed"]])
@@ -116,9 +126,28 @@ def test_nothing_found_is_a_finding(spark):
     assert flagged.empty and cores.empty
 
 
-def test_components_on_spark_agree_with_driver(spark):
-    """Above max_driver_pairs the components are found by label propagation on Spark."""
-    e = _graph()
-    driver, _ = cofollow(spark.createDataFrame(e), CofollowConfig())
+def test_components_on_spark_agree_with_driver(spark, found):
+    """Above max_driver_pairs the components are found by label propagation on Spark.
+    The driver-side run is the module's (same graph, default config), not a second one."""
+    e, cfg, driver, _ = found
+    assert cfg == CofollowConfig()
     dist, _ = cofollow(spark.createDataFrame(e), CofollowConfig(max_driver_pairs=0))
     assert set(driver["user_id"]) == set(dist["user_id"]) == set(FARM)
+
+
+def test_mutual_follow_farm_flagged(spark):
+    """Farm members that also follow each other (each other member with probability 0.5)
+    would join their own core as targets with near-identical audiences and dilute it (25
+    members beside 10 targets: each member then follows ~50% of a 35-account core and
+    falls into its tail). They are reciprocal accounts: they leave the core, the farm is
+    found as without the mutual follows, and the evidence says the group follows itself."""
+    e = _graph(mutual=0.5)
+    cfg = CofollowConfig()
+    flagged, cores = cofollow(spark.createDataFrame(e), cfg)
+    _assert_matches_reference(e, cfg, flagged, cores)
+    assert set(flagged["user_id"]) == set(FARM)
+    farm_core = cores[cores["passed"]].iloc[0]
+    assert farm_core["reciprocal_accounts"] > 0
+    assert "follow the core themselves" in flagged["cofollow_evidence"].iloc[0]
+    scene = cores[cores["core_id"] == min(SCENE)].iloc[0]
+    assert not scene["passed"]
