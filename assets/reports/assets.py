@@ -26,6 +26,7 @@ from assets.reports.publish import publish
 from assets.reports.spam_report import render_spam_report, table_from_markdown
 from assets.reports.stream_evidence import activity_by_hour, ms_played_histogram
 from assets.reports.stream_report import render_stream_report
+from assets.streams.assets import read_plays
 from resources.catalog_rules import CatalogRulesResource
 from resources.model_store import ModelStore
 from resources.object_store import ObjectStore
@@ -271,7 +272,7 @@ def stream_fraud_report(context: dg.AssetExecutionContext, config: StreamFraudRe
         figures["fraud_networks_with_plays"] = len(networks)
     if warehouse.exists(session, "stream_accounts") and warehouse.exists(session, "plays"):
         acc = warehouse.read(session, "stream_accounts")
-        plays = warehouse.read(session, "plays")
+        plays = read_plays(session, warehouse)
         keep = [c for c in ("user_id", "suspicion", "detectors", "evidence", "plays", "royalty_plays") if c in acc.columns]
         accounts = (acc.where("flagged").orderBy(F.desc("suspicion"), "user_id").limit(MAX_LISTED_STREAM_ACCOUNTS)
                     .select(*keep).toPandas())

@@ -23,6 +23,7 @@ import tempfile
 import dagster as dg
 import pydantic
 from pydantic import Field
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -32,6 +33,7 @@ from assets.streams import detect
 from assets.streams.config import StreamConfig
 from assets.streams.ingest import (
     PARTITION_COLUMN,
+    empty_plays,
     extra_columns,
     is_landing_file,
     landing_prefix,
@@ -59,6 +61,19 @@ GROUP = "streams"
 OWNERS = ["team:trust-and-safety"]
 KINDS = {"spark", "parquet"}
 PLAYS = "plays"
+
+
+def read_plays(session, warehouse: Warehouse) -> DataFrame:
+    """The ``plays`` table; with no rows (``ingest.empty_plays``) while it does not exist or
+    every day landed so far was empty, so the chain downstream scores nobody instead of failing."""
+    if not warehouse.exists(session, PLAYS):
+        return empty_plays(session)
+    try:
+        return warehouse.read(session, PLAYS)
+    except AnalysisException as e:  # a table of empty days: no data file to read a schema from
+        if "UNABLE_TO_INFER_SCHEMA" not in str(e):
+            raise
+        return empty_plays(session)
 NETWORK_TABLE = "network_stream_fraud"  # written beside label_stream_fraud
 MAX_PREVIEW = 10
 
@@ -288,7 +303,7 @@ def stream_accounts(context: dg.AssetExecutionContext, config: StreamAccountsCon
     blocks, no rest, plays just past 30 s, loops, shared devices, concentrated tracks)."""
     session = spark.get_session()
     cfg = StreamConfig(**config.model_dump())
-    plays = warehouse.read(session, PLAYS)
+    plays = read_plays(session, warehouse)
     warehouse.write_table(detect.stream_accounts(plays, cfg), "stream_accounts")
     accounts = warehouse.read(session, "stream_accounts")
     f = accounts.agg(
@@ -356,7 +371,7 @@ def track_streams(context: dg.AssetExecutionContext, config: TrackStreamsConfig,
     the clean rest a payout should be based on, with the track's label from the catalogue;
     plays of tracks the catalogue does not know yet are kept with no label until it does."""
     session = spark.get_session()
-    plays = warehouse.read(session, PLAYS)
+    plays = read_plays(session, warehouse)
     accounts = warehouse.read(session, "stream_accounts")
     tracks = _catalogue(session, warehouse)
     warehouse.write_table(track_streams_table(plays, accounts, tracks, config.min_royalty_ms), "track_streams")
@@ -412,7 +427,7 @@ def label_stream_fraud(context: dg.AssetExecutionContext, config: LabelStreamFra
     many such accounts, beside the label's catalog fraud network: "these N labels in network 7
     earned X% of their royalty plays from M accounts". Also writes ``network_stream_fraud``."""
     session = spark.get_session()
-    plays = warehouse.read(session, PLAYS)
+    plays = read_plays(session, warehouse)
     accounts = warehouse.read(session, "stream_accounts")
     tracks = _catalogue(session, warehouse)
     networks = warehouse.read(session, "fraud_networks") if warehouse.exists(session, "fraud_networks") else None

@@ -184,6 +184,15 @@ def split_plays(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     return accepted, rejected
 
 
+def empty_plays(spark: SparkSession) -> DataFrame:
+    """The ``plays`` table with no rows (its typed columns and the day): what readers see
+    while every landed day so far had zero plays (Spark cannot read a schema from a table
+    without data files)."""
+    cols = [f"{c} {t}" for c, t in TYPED.items()] + ["source_file string", "ip_truncated boolean",
+                                                     f"{PARTITION_COLUMN} string"]
+    return spark.createDataFrame([], ", ".join(cols))
+
+
 def extra_columns(accepted: DataFrame) -> list[str]:
     """The carried columns of an accepted frame (neither contract nor bookkeeping)."""
     return [c for c in accepted.columns if c not in (*CONTRACT, "source_file", "ip_truncated", PARTITION_COLUMN)]

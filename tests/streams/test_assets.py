@@ -112,9 +112,11 @@ def test_landing_days_validated_replaced_and_blocked(world, spark):
 
 def test_a_day_without_plays_is_a_finding_not_a_failure(world, spark):
     """No landing files at all, then a file with a header and no rows: both runs succeed
-    with zero plays reported, on a warehouse that has no plays yet."""
+    with zero plays reported, on a warehouse that has no plays yet, and so does the stream
+    chain downstream (no accounts, no royalties: empty tables, not a failed run)."""
     store, warehouse, resources = world
-    job = dg.Definitions(assets=[raw_plays], resources=resources).resolve_implicit_global_asset_job_def()
+    job = dg.Definitions(assets=[raw_plays, stream_accounts, track_streams, label_stream_fraud, stream_fraud_report],
+                         resources=resources).resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, partition_key=D3)
     assert result.success and all(_checks(result).values())
@@ -126,6 +128,10 @@ def test_a_day_without_plays_is_a_finding_not_a_failure(world, spark):
     assert result.success and all(_checks(result).values())
     meta = result.asset_materializations_for_node("raw_plays")[0].metadata
     assert meta["dagster/row_count"].value == 0 and meta["landing_files"].value == 1
+    for table in ("stream_accounts", "track_streams", "label_stream_fraud"):
+        assert warehouse.read(spark, table).count() == 0, table
+        assert result.asset_materializations_for_node(table)[0].metadata["dagster/row_count"].value == 0
+    assert result.asset_materializations_for_node("stream_fraud_report")
 
 
 def _reference(plays: pd.DataFrame, flagged: set[int]) -> tuple[dict, dict]:
