@@ -108,13 +108,19 @@ def shared_dir() -> str:
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    """One local SparkSession for the whole run (about 6 s to start), 2 shuffle partitions."""
+    """One local SparkSession for the whole run (about 6 s to start), 2 shuffle partitions, a large
+    codegen cache."""
     resource = SparkResource(
         master="local[2]",
         shuffle_partitions=2,
         driver_memory="2g",
         checkpoint_dir=str(tmp_path_factory.mktemp("checkpoints")),
-        extra_conf={"spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("spark-warehouse"))},
+        extra_conf={"spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("spark-warehouse")),
+                    # Generated classes stay compiled for the whole run (Spark keeps 100; the
+                    # suite's hundreds of small queries repeat many plans). A cache, results are
+                    # unchanged; measured: JVM CPU of tests/network/test_spark_detectors.py +
+                    # test_edges.py 125.9 s -> 118.1 s (both runs side by side, load ~15-24).
+                    "spark.sql.codegen.cache.maxEntries": "10000"},
     )
     session = resource.get_session()
     yield session
