@@ -28,6 +28,20 @@ class StreamConfig:
         "description": "dense_block: floor of the ordinary listeners' twin rate used as the null."})
     block_min_days: int = field(default=2, metadata={
         "description": "dense_block: a track is in an account's repertoire when it has royalty plays on this many days."})
+    lockstep_window_s: int = field(default=30, metadata={
+        "description": "lockstep: two royalty plays of one track co-play when they start at most this many seconds "
+                       "apart (a script starts its accounts within seconds; about the length of a short skip)."})
+    lockstep_min_tracks: int = field(default=3, metadata={
+        "description": "lockstep: a pair is in step with co-plays on at least this many distinct tracks ..."})
+    lockstep_min_span_hours: float = field(default=20.0, metadata={
+        "description": "lockstep: ... spread over at least this many hours from the first co-play to the last "
+                       "(a playlist push, a premiere or a night of one playlist lasts hours; a script repeats on "
+                       "other days)."})
+    lockstep_pivot_share: float = field(default=0.05, metadata={
+        "description": "lockstep: share of accounts sampled as pivots (each account is compared with every pivot)."})
+    lockstep_seed: int = field(default=23, metadata={"description": "lockstep: hash salt of the pivot sample."})
+    lockstep_min_rate: float = field(default=0.001, metadata={
+        "description": "lockstep: floor of the ordinary listeners' lockstep-pair rate used as the null."})
     captive_share: float = field(default=0.5, metadata={
         "description": "A track is captive when flagged accounts earn it at least this share of its royalty plays; "
                        "dense_block and track_concentration flag accounts sending at least this share to captive tracks."})

@@ -45,7 +45,8 @@ Interface (agreed with the ingestion/money side; STREAMS-PIPE calls this, nothin
   ====================  =============  ====================================================
 
   ``DETECTORS`` (module constant, order of the score columns; read it rather than
-  hard-coding names): ``dense_block`` (accounts whose repertoire nearly coincides with
+  hard-coding names): ``lockstep`` (accounts in step with others: the same tracks started
+  within seconds of each other on several days, ``lockstep.py``), ``dense_block`` (accounts whose repertoire nearly coincides with
   many others', tested against ordinary listeners' twin rate, ``blocks.py``), ``no_rest``
   (24-hour activity day after day), ``threshold_skim`` (plays ending just past the royalty
   threshold), ``shared_device`` (many accounts per device_id) (last three:
@@ -77,10 +78,11 @@ from assets.streams.behaviour import no_rest, shared_device, threshold_skim
 from assets.streams.blocks import dense_block
 from assets.streams.concentration import captive_shares, track_concentration
 from assets.streams.config import StreamConfig
+from assets.streams.lockstep import lockstep
 
-DETECTORS = ("dense_block", "no_rest", "threshold_skim", "shared_device", "track_concentration")
+DETECTORS = ("lockstep", "dense_block", "no_rest", "threshold_skim", "shared_device", "track_concentration")
 DEFAULT = StreamConfig()
-_FIRST = {"dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
+_FIRST = {"lockstep": lockstep, "dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
           "shared_device": shared_device}
 
 
