@@ -32,7 +32,7 @@ import pandas as pd
 from assets.network import edges as E
 from assets.network.bots import DETECTORS, FLAG_ALONE, follow_bots
 from assets.network.clean_counts import clean_counts
-from assets.network.cofollow import cofollow
+from assets.network.cofollow import CofollowConfig, cofollow
 from assets.network.timelines import maven_candidates, spikes
 from bench import planted_farms as PF
 from simulator import graph
@@ -314,6 +314,35 @@ def planted_report(out: dict) -> str:
     return "\n".join(lines)
 
 
+COFOLLOW_NULL_FP_SHARE = 0.001  # stated false-positive rate of cofollow on a background with nothing planted
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def calibrate_min_targets(background: str, *, spark=None, bg: pd.DataFrame | None = None,
+                          ks=range(2, 13)) -> dict:
+    """``cofollow_min_targets`` from a stated false-positive rate, on the real background with
+    nothing planted (every account cofollow flags there is a false positive: the empirical
+    null of the background's own co-follow neighbourhoods). One cofollow run with
+    ``min_core_targets=2`` tests every core; the accounts flagged at a setting ``k`` are
+    bounded by the group sizes of the passing cores with at least ``k`` targets (an account
+    in two cores counts twice: an upper bound). Returns {k: flagged share} and the smallest
+    ``k`` whose share is <= ``COFOLLOW_NULL_FP_SHARE`` at it and every larger ``k``."""
+    spark = spark or _spark()
+    bg = PF.load_background(background) if bg is None else bg
+    real = bg["follower_id"].nunique()
+    _, cores = cofollow(planted_spark_edges(spark, bg, tempfile.mkdtemp(prefix="offbeat-null-")),
+                        CofollowConfig(min_core_targets=min(ks)))
+    ok = cores[cores["passed"]] if len(cores) else cores
+    share = {k: float(ok.loc[ok["core_targets"] >= k, "group_accounts"].sum()) / real for k in ks}
+    fine = [k for k in ks if all(share[j] <= COFOLLOW_NULL_FP_SHARE for j in ks if j >= k)]
+    return {"background": background, "real_accounts": int(real), "cores_tested": int(len(cores)),
+            "passing_cores_by_targets": ok.groupby("core_targets").size().to_dict() if len(ok) else {},
+            "flagged_share_by_min_targets": share, "smallest_ok": min(fine) if fine else None}
+
+
 def main_planted() -> None:
     """Every background x (dev shapes seed 2, holdout shapes seed 7) x (without, with times)."""
     from bench.harness import record
@@ -322,6 +351,18 @@ def main_planted() -> None:
     runs = os.environ.get("OFFBEAT_PLANTED_RUNS", "lastfm,wiki_vote")
     for background in runs.split(","):
         bg = PF.load_background(background)
+        if os.environ.get("OFFBEAT_COFOLLOW_CALIBRATE", "1") == "1":
+            cal = calibrate_min_targets(background, spark=spark, bg=bg)
+            print(f"cofollow null ({background}, nothing planted): {cal}")
+            share = cal["flagged_share_by_min_targets"]
+            k_now = CofollowConfig().min_core_targets
+            record(f"cofollow_null_{background}_flagged_at_min_targets_{k_now}", share[k_now] * 100,
+                   share[min(share)] * 100, "% real accounts",
+                   f"{background} with nothing planted ({cal['real_accounts']:,} real accounts, "
+                   f"{cal['cores_tested']} cores tested at min_core_targets 2): flagged share by min_core_targets "
+                   f"{ {k: round(v, 5) for k, v in share.items()} } (upper bound: group sizes of passing cores); "
+                   f"baseline column = min_core_targets {min(share)}; stated rate {COFOLLOW_NULL_FP_SHARE}: smallest "
+                   f"setting meeting it {cal['smallest_ok']}, default {k_now}; load average {_load()}")
         for set_name, shapes, seed in (("dev", DEV_SHAPES, 2), ("holdout", HOLDOUT_SHAPES, 7)):
             for timed in (False, True):
                 out = evaluate_planted(background, shapes, timed=timed, seed=seed, spark=spark, bg=bg)
@@ -335,7 +376,7 @@ def main_planted() -> None:
                          f"{o['real_flagged_share']:.4f}, heavy honest {o['heavy_honest_flagged']}/{out['heavy_honest']}, "
                          f"release-day fans {o['release_day_fans_flagged']}/{out['release_day_fans']}; per farm "
                          f"{out['recall_by_farm']}; targets P>=0.95 R>=0.90 real<=0.005 legit<=0.005: "
-                         f"{'met' if out['met'] else 'NOT met'}")
+                         f"{'met' if out['met'] else 'NOT met'}; load average {_load()}")
                 record(f"planted_{background}_{set_name}_{'timed' if timed else 'untimed'}_recall", o["recall"] * 100,
                        b["recall"] * 100, "% recall", notes)
 
