@@ -300,7 +300,7 @@ def stream_accounts(context: dg.AssetExecutionContext, config: StreamAccountsCon
                     warehouse: Warehouse):
     """Every listening account scored for artificial streaming: suspicion, whether it is flagged,
     which detectors fired and the evidence in words (lockstep co-listening, dense account x track
-    blocks, no rest, plays just past 30 s, loops, shared devices, concentrated tracks)."""
+    blocks, no rest, plays just past 30 s, shared devices, concentrated tracks)."""
     session = spark.get_session()
     cfg = StreamConfig(**config.model_dump())
     plays = read_plays(session, warehouse)
