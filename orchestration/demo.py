@@ -34,6 +34,7 @@ WATCHLIST_PER_FARM = 4  # targets of each planted farm put on the artist watchli
 FOLLOW_CRAWL = {"hops": 2}
 PLAY_USERS = 1000  # honest listeners of the demo's play logs (kept small: the demo's budget for plays is ~40 s)
 PLAY_SCHEME_SCALE = 0.05  # planted farms at a twentieth of the simulator's default size
+AUDIO_BACKGROUND = 120  # honest originals beside the planted re-upload rings (15 s clips; ~180 files in all)
 INGESTED = ("raw_catalog", "raw_users", "raw_follow_graph", "raw_repost_timelines", "raw_user_imports")
 WIDTH = 50  # label column
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # events stay in the run's log
@@ -201,6 +202,78 @@ def _land_and_ingest_plays(demo: Demo, store, console: Console) -> None:
              tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]})
 
 
+def _land_audio(demo: Demo, store, console: Console) -> list:
+    """Synthesised audio (simulator/audio.py) for tracks of the landed catalogue: re-upload
+    rings across labels, a cover label, a label's own remasters, honest background and one
+    corrupt file, landed under landing/audio/<track_id>.<ext>. Returns the planted truth
+    (only the demo's closing lines read it)."""
+    import io
+
+    import pandas as pd
+
+    from assets.catalog.audio import tools_available
+    from simulator.audio import plant_catalog_audio
+    from simulator.catalog import catalog_truth
+
+    if not tools_available():
+        console.line("  audio: skipped (fpcalc/sox not installed: `make audio-tools`)")
+        return []
+    raw = pd.concat([pd.read_parquet(io.BytesIO(store.get_bytes(k))) for k in store.list("raw/catalog/")
+                     if k.endswith(".parquet")], ignore_index=True)
+    special = {lab["label_id"] for lab in catalog_truth(seed=2, days=len(DAYS), tracks_per_day=2000,
+                                                        start_date=DAYS[0], bad_row_rate=0.004).labels}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        planted = plant_catalog_audio(raw[["track_id", "label_id"]], tmp, seed=1, background=AUDIO_BACKGROUND,
+                                      exclude_labels=special)
+        for p in planted:
+            store.upload_file(p.path, f"landing/audio/{os.path.basename(p.path)}")
+    kinds = pd.Series([p.kind for p in planted]).value_counts().to_dict()
+    console.line(f"  landed audio: {len(planted)} synthesised files ({', '.join(f'{n} {k}' for k, n in kinds.items())}) "
+                 f"in {time.perf_counter() - start:.1f}s -> {store.describe()}/landing/audio/")
+    return planted
+
+
+def audio_lines(planted: list, matches, networks, summary, quarantined: list[dict]) -> list[str]:
+    """The audio path against the planted truth: precision of the matched pairs, recall of
+    the re-uploads per derivation, covers and remasters, the rings' networks."""
+    if not planted:
+        return []
+    identity = {p.track_id: (p.source if p.kind in ("reupload", "compilation") else p.track_id) for p in planted}
+    label = {p.track_id: p.label_id for p in planted}
+    found = {(str(a), str(b)) for a, b in zip(matches["track_a"], matches["track_b"], strict=True)}
+    right = sum(1 for a, b in found if a in identity and b in identity and identity[a] == identity[b])
+    lines = [f"Audio: {len(found)} matched track pairs, precision {right / len(found) if found else float('nan'):.3f} "
+             f"({right} are copies of one recording)"]
+    per: dict[str, list[int]] = {}
+    for p in planted:
+        if p.kind == "reupload":
+            hit = tuple(sorted((p.track_id, p.source))) in found
+            per.setdefault(p.derivation, [0, 0])[0] += hit
+            per[p.derivation][1] += 1
+    recall = sum(h for h, _ in per.values()) / max(1, sum(n for _, n in per.values()))
+    lines.append(f"  re-uploads found beside their original: recall {recall:.3f} ("
+                 + ", ".join(f"{k} {h}/{n}" for k, (h, n) in sorted(per.items())) + ")")
+    covers = {p.track_id for p in planted if p.kind == "cover"}
+    comps = {tuple(sorted((p.track_id, p.source))) for p in planted if p.kind == "compilation"}
+    lines.append(f"  covers matched: {sum(1 for a, b in found if a in covers or b in covers)} of {len(covers)}; "
+                 f"own remasters matched inside their label: {len(comps & found)} of {len(comps)}")
+    net = dict(zip(networks["label_id"], networks["network_id"], strict=True))
+    evidence = dict(zip(summary["network_id"], summary["evidence"], strict=True)) if "evidence" in summary else {}
+    rings = sorted({(label[p.source], p.label_id) for p in planted if p.kind == "reupload"})
+    joined = [(v, t) for v, t in rings if v in net and net.get(v) == net.get(t)]
+    owners = {p.label_id for p in planted if p.kind == "compilation"} - {v for v, _ in rings}
+    lines.append(f"  re-upload rings in one fraud network: {len(joined)} of {len(rings)} (evidence: "
+                 + ", ".join(sorted({str(evidence.get(net[v])) for v, _ in joined})) + "); "
+                 f"remaster-only owners in a network: {len(owners & set(net))} of {len(owners)}")
+    corrupt = [p.track_id for p in planted if p.kind == "corrupt"]
+    reasons = {str(q.get("track_id")): q.get("reason") for q in quarantined}
+    lines.append(f"  corrupt files quarantined: {sum(1 for t in corrupt if t in reasons)} of {len(corrupt)} planted"
+                 + (f" (reason: {reasons.get(corrupt[0])})" if corrupt and corrupt[0] in reasons else "")
+                 + f"; {len(quarantined)} files in quarantine/audio/ in all")
+    return lines
+
+
 def _stream_fraud_lines(demo: Demo) -> None:
     """The stream-fraud findings in words: flagged accounts and the networks they pay."""
     for key in ("stream_accounts", "label_stream_fraud"):
@@ -360,12 +433,20 @@ def _demo(console: Console) -> int:
                      ops={"raw_follow_graph": {"config": FOLLOW_CRAWL}})
         demo.run("raw_user_imports", [dg.AssetKey("raw_user_imports")])
         _land_and_ingest_plays(demo, store, console)
+        planted_audio = _land_audio(demo, store, console)
 
         demo.remaining({dg.AssetKey(k) for k in (*INGESTED, "raw_plays")})
         _stream_fraud_lines(demo)
 
         warehouse = defs.resources["warehouse"]
         session = defs.resources["spark"].get_session()
+        if planted_audio and warehouse.exists(session, "audio_matches"):
+            for line in audio_lines(planted_audio, warehouse.read(session, "audio_matches").toPandas(),
+                                    warehouse.read(session, "fraud_networks").toPandas(),
+                                    warehouse.read(session, "network_summary").toPandas(),
+                                    list(store.read_jsonl_gz("quarantine/audio/rejected.jsonl.gz"))
+                                    if store.exists("quarantine/audio/rejected.jsonl.gz") else []):
+                console.line(line)
         if warehouse.exists(session, "follow_bots"):
             bots = warehouse.read(session, "follow_bots").where("flagged").select("user_id", "flagged").toPandas()
             console.line(f"Bot farms: {len(bots):,} accounts flagged; the simulator's planted farms among the "

@@ -155,3 +155,84 @@ def plant_audio_set(directory: str | Path, originals: int = 20, seed: int = 0, s
         derive(o.path, d / f"{tid}.mp3", "reencode", 192)
         out.append(PlantedAudio(tid, o.label_id, str(d / f"{tid}.mp3"), "compilation", o.track_id, "reencode", 192))
     return out
+
+
+COPY_CYCLE = ("reencode", "volume", "trim", "pad", "speed", "speed")
+
+
+def plant_catalog_audio(tracks, directory: str | Path, seed: int = 0, *, rings: int = 4, ring_size: int = 6,
+                        background: int = 150, seconds: float = 15.0, corrupt: int = 1,
+                        exclude_labels: set[str] | frozenset[str] = frozenset()) -> list[PlantedAudio]:
+    """Audio for tracks of an existing catalogue (``tracks``: pandas track_id, label_id), so
+    the catalogue's labels own it. Files are named ``<track_id>.<ext>`` in ``directory``.
+
+    * ``rings`` re-upload rings: a victim label's ``ring_size`` originals and a thief label
+      whose tracks are copies of them (cycling re-encode, volume, trim, pad, speed-up);
+      the first victim also re-releases one of its own originals (a compilation);
+    * a cover label: covers of the first victim's songs (same melodies, new recordings);
+    * an owner label: three originals and two remasters of its own;
+    * ``background`` originals on other labels' tracks, and ``corrupt`` unreadable mp3s.
+
+    Labels in ``exclude_labels`` (e.g. the catalogue's planted title networks) are not used.
+    The returned list is the truth (``kind``: original / reupload / cover / compilation /
+    corrupt, ``source`` the original's track id)."""
+    rng = np.random.default_rng(seed)
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    by_label = {lab: sorted(g["track_id"].astype(str)) for lab, g in tracks.groupby("label_id")
+                if lab not in exclude_labels}
+    labels = sorted(by_label)
+    rng.shuffle(labels)
+    big = [lab for lab in labels if len(by_label[lab]) >= ring_size + 1]
+    out: list[PlantedAudio] = []
+    used: set[str] = set()
+    rec_seed = iter(range(seed * 100_000, seed * 100_000 + 100_000))
+
+    def original(tid: str, label: str) -> PlantedAudio:
+        s = next(rec_seed)
+        path = write_wav(d / f"{tid}.wav", recording(s, seconds))
+        p = PlantedAudio(tid, label, str(path), "original", amount=float(s))
+        out.append(p)
+        return p
+
+    def copy(src: PlantedAudio, tid: str, label: str, kind: str, derivation: str, amount: float) -> None:
+        ext = "mp3" if derivation == "reencode" else "wav"
+        derive(src.path, d / f"{tid}.{ext}", derivation, amount)
+        out.append(PlantedAudio(tid, label, str(d / f"{tid}.{ext}"), kind, src.track_id, derivation, amount))
+
+    amounts = {"reencode": lambda: 128.0, "volume": lambda: float(rng.choice([0.5, 0.7, 1.4])),
+               "trim": lambda: float(rng.uniform(1, 3)), "pad": lambda: float(rng.uniform(1, 3)),
+               "speed": lambda: float(rng.uniform(1.02, 1.05))}
+    first_victim: list[PlantedAudio] = []
+    for r in range(rings):
+        victim, thief = big[2 * r], big[2 * r + 1]
+        used |= {victim, thief}
+        origs = [original(t, victim) for t in by_label[victim][:ring_size]]
+        for i, (src, tid) in enumerate(zip(origs, by_label[thief][:ring_size], strict=True)):
+            kind = COPY_CYCLE[i % len(COPY_CYCLE)]
+            copy(src, tid, thief, "reupload", kind, amounts[kind]())
+        if r == 0:
+            first_victim = origs
+            copy(origs[0], by_label[victim][ring_size], victim, "compilation", "reencode", 192.0)
+    rest = [lab for lab in labels if lab not in used]
+    cover_label = next(lab for lab in rest if len(by_label[lab]) >= 3)
+    owner = next(lab for lab in rest if lab != cover_label and len(by_label[lab]) >= 5)
+    used |= {cover_label, owner}
+    for j, tid in enumerate(by_label[cover_label][:min(4, len(first_victim))]):
+        src = first_victim[j]
+        sig = recording(next(rec_seed), seconds, melody=int(src.amount), timbre=seed * 7 + j + 99,
+                        tempo=float(rng.uniform(80, 150)))
+        out.append(PlantedAudio(tid, cover_label, str(write_wav(d / f"{tid}.wav", sig)), "cover", src.track_id))
+    own = [original(t, owner) for t in by_label[owner][:3]]
+    copy(own[0], by_label[owner][3], owner, "compilation", "reencode", 192.0)
+    copy(own[1], by_label[owner][4], owner, "compilation", "volume", 0.8)
+    pool = [(t, lab) for lab in rest if lab not in used for t in by_label[lab]]
+    picks = rng.choice(len(pool), min(background + corrupt, len(pool)), replace=False)
+    for n, i in enumerate(picks):
+        tid, lab = pool[int(i)]
+        if n < corrupt:
+            (d / f"{tid}.mp3").write_bytes(b"ID3" + bytes(rng.integers(0, 256, 4000, dtype=np.uint8)))
+            out.append(PlantedAudio(tid, lab, str(d / f"{tid}.mp3"), "corrupt"))
+        else:
+            original(tid, lab)
+    return out

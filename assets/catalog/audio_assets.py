@@ -117,7 +117,8 @@ def audio_fingerprints(context: dg.AssetExecutionContext, config: AudioFingerpri
     catalogue = _catalogue_audio(session, object_store, warehouse, sorted(set(landing["track_id"])))
     sources, rejected, orphans = plan_audio_sources(landing, catalogue)
     listed = set(keys)
-    missing = sources[~sources["key"].isin(listed) & ~sources["key"].map(object_store.exists)]
+    unlisted = sources[~sources["key"].isin(listed)]  # catalogue keys outside landing/audio/: asked one by one
+    missing = unlisted[[not object_store.exists(k) for k in unlisted["key"]]]
     if len(missing):  # a catalogue audio_key naming no object
         rejected = pd.concat([rejected, missing.assign(reason=lambda d: "no object at audio_key " + d["key"])],
                              ignore_index=True)

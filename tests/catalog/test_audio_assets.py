@@ -1,5 +1,5 @@
-"""Scenario: a small catalogue lands (five labels, one day) and is fingerprinted; the audio
-assets first run with no audio at all (a finding, not a failure), then a delivery of
+"""Scenario: the audio assets first run with no audio at all (a finding, not a failure); then
+a small catalogue lands (five labels, one day) and is fingerprinted, and a delivery of
 synthesised audio lands under ``landing/audio/``:
 
 * label ORIG owns three recordings and a remaster of one of them;
@@ -7,7 +7,8 @@ synthesised audio lands under ``landing/audio/``:
   one volume-changed, one sped up 3% (the dodge Chromaprint alone misses);
 * label COVERS holds a cover of one of ORIG's songs (same melody, another recording) and
   an original of its own; label OWNER holds an original and its own remaster;
-* label BROKEN delivers a corrupt mp3; one file names a track the catalogue does not know.
+* label BROKEN delivers a corrupt mp3; one file names a track the catalogue does not know;
+  one track's audio is named by the catalogue's ``audio_key`` (a flac elsewhere in the store).
 
 Through ``materialize`` with the real resources (local object store and warehouse in a
 temporary directory, the test Spark session): ORIG and THIEF form one network joined by
@@ -17,6 +18,8 @@ Needs ``fpcalc`` and ``sox`` (``make audio-tools``); skipped with the reason wit
 """
 
 from __future__ import annotations
+
+import subprocess
 
 import dagster as dg
 import pytest
@@ -35,6 +38,7 @@ AUDIO = [dg.AssetKey(k) for k in ("label_reuse", "exempt_would_flag", "label_sim
                                   "audio_matches", "label_audio_similarity", "fraud_networks", "network_summary")]
 # One corrupt file among a dozen is 8%: the run config says what share this delivery may lose.
 AUDIO_CONFIG = {"ops": {"audio_fingerprints": {"config": {"max_unreadable_share": 0.1}}}}
+AUDIO_KEYS = {"T22": "masters/covers/T22.flac"}  # named by the catalogue instead of landed
 TRACKS = [  # track_id, label_id, title, hour
     ("T01", "ORIG", "morning light", 9), ("T02", "ORIG", "river song", 9), ("T03", "ORIG", "city dust", 10),
     ("T04", "ORIG", "river song remastered 2024", 11),
@@ -46,10 +50,10 @@ TRACKS = [  # track_id, label_id, title, hour
 
 
 def _land_catalogue(store: LocalObjectStore) -> None:
-    rows = ["track_id,title,album_id,label_id,label_name,distributor,genre,content_type,uploaded_at"]
+    rows = ["track_id,title,album_id,label_id,label_name,distributor,genre,content_type,uploaded_at,audio_key"]
     for tid, label, title, hour in TRACKS:
         rows.append(f"{tid},{title},{label}-album-{tid[-1]},{label},{label.title()} Records,indie,pop,music,"
-                    f"{DAY}T{hour:02d}:{int(tid[-1]) * 5:02d}:00Z")
+                    f"{DAY}T{hour:02d}:{int(tid[-1]) * 5:02d}:00Z,{AUDIO_KEYS.get(tid, '')}")
     store.put_bytes(f"landing/catalog/date={DAY}/catalog.csv", ("\n".join(rows) + "\n").encode())
 
 
@@ -67,12 +71,14 @@ def _land_audio(store: LocalObjectStore, tmp) -> None:
         "T11.mp3": derive(src["T01"], tmp / "T11.mp3", "reencode", 128),
         "T12.wav": derive(src["T02"], tmp / "T12.wav", "volume", 0.6),
         "T13.wav": derive(src["T03"], tmp / "T13.wav", "speed", 1.03),
-        "T21.wav": write_wav(tmp / "T21.wav", cover), "T22.wav": src["T22"],
+        "T21.wav": write_wav(tmp / "T21.wav", cover),
         "T31.wav": src["T31"], "T32.mp3": derive(src["T31"], tmp / "T32.mp3", "reencode", 192),
         "T99.wav": src["T01"],  # a track the catalogue does not know (yet)
     }
     for name, path in files.items():
         store.upload_file(path, f"landing/audio/{name}")
+    subprocess.run(["sox", str(src["T22"]), str(tmp / "T22.flac")], check=True, capture_output=True)
+    store.upload_file(tmp / "T22.flac", AUDIO_KEYS["T22"])
     store.put_bytes("landing/audio/T41.mp3", b"ID3" + b"\x00garbage, not an mp3 frame" * 200)
 
 
@@ -86,10 +92,11 @@ def runs(spark, tmp_path_factory):
                  "catalog_rules": CatalogRulesResource()}
     assets = [raw_catalog, *dg.load_assets_from_modules([catalog_assets, audio_assets])]
     instance = dg.DagsterInstance.ephemeral()
+    # before anything landed: no audio files and no catalogue naming any
+    out = {"no_audio": dg.materialize(assets, selection=AUDIO[3:6], instance=instance, resources=resources)}
     _land_catalogue(store)
-    out = {"catalogue": dg.materialize(assets, selection=[dg.AssetKey("raw_catalog"), dg.AssetKey("track_fingerprints")],
-                                       partition_key=DAY, instance=instance, resources=resources)}
-    out["no_audio"] = dg.materialize(assets, selection=AUDIO[3:6], instance=instance, resources=resources)
+    out["catalogue"] = dg.materialize(assets, selection=[dg.AssetKey("raw_catalog"), dg.AssetKey("track_fingerprints")],
+                                      partition_key=DAY, instance=instance, resources=resources)
     _land_audio(store, root)
     out["audio"] = dg.materialize(assets, selection=AUDIO, instance=instance, resources=resources,
                                   run_config=AUDIO_CONFIG)
@@ -152,6 +159,8 @@ def test_corrupt_audio_is_quarantined_with_its_reason(runs, spark):
     assert bad["reason"] and ("fpcalc" in bad["reason"] or "no audio" in bad["reason"])
     ids = {r.track_id for r in warehouse.read(spark, "audio_fingerprints").select("track_id").collect()}
     assert "T41" not in ids and "T99" not in ids and len(ids) == 11
+    keys = dict(warehouse.read(spark, "audio_fingerprints").select("track_id", "source_key").collect())
+    assert keys["T22"] == "masters/covers/T22.flac" and keys["T01"] == "landing/audio/T01.wav"
 
 
 def test_plan_audio_sources_rules():
