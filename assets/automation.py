@@ -36,13 +36,29 @@ _UNPARTITIONED_INPUT_REQUESTED = (
     AC.any_deps_match(AC.will_be_requested()).allow(UNPARTITIONED).with_label("any_unpartitioned_dep_requested")
 )
 
-ON_UPSTREAM_UPDATE = (
-    (_INPUT_UPDATED | _UNPARTITIONED_INPUT_REQUESTED).since_last_handled()
-    & ~AC.any_deps_missing().allow(UNPARTITIONED)
-    & ~AC.any_deps_in_progress()
-    & ~AC.in_progress()
-    & AC.all_deps_blocking_checks_passed()
-).with_label("on_upstream_update")
+
+
+def on_upstream_update(not_triggered_by: dg.AssetSelection | None = None) -> dg.AutomationCondition:
+    """``ON_UPSTREAM_UPDATE``; with ``not_triggered_by``, updates of those inputs alone do not
+    start the asset (an input that another input is always derived from: ``audio_fingerprints``
+    reads ``raw_catalog`` and ``track_fingerprints``, which follows every landed day in a run
+    of its own; triggered by the day too, it would run once on the day and again after the
+    fingerprints)."""
+    updated = _INPUT_UPDATED
+    if not_triggered_by is not None:
+        updated = AC.any_deps_match(
+            (AC.newly_updated() & ~AC.executed_with_root_target()).with_label("newly_updated_without_root")
+        ).ignore(not_triggered_by).with_label("any_deps_updated")
+    return (
+        (updated | _UNPARTITIONED_INPUT_REQUESTED).since_last_handled()
+        & ~AC.any_deps_missing().allow(UNPARTITIONED)
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+        & AC.all_deps_blocking_checks_passed()
+    ).with_label("on_upstream_update")
+
+
+ON_UPSTREAM_UPDATE = on_upstream_update()
 
 ON_UPSTREAM_DAY_UPDATE = (
     AC.any_deps_updated().since_last_handled()

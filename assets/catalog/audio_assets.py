@@ -18,7 +18,7 @@ from pydantic import Field
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from assets.automation import ON_UPSTREAM_UPDATE
+from assets.automation import ON_UPSTREAM_UPDATE, on_upstream_update
 from assets.catalog.audio import (
     DEFAULT_SPEED_GRID,
     AudioConfig,
@@ -99,7 +99,8 @@ class AudioFingerprintsConfig(dg.Config):
 @dg.asset(
     deps=["track_fingerprints", "raw_catalog"],
     group_name=GROUP, kinds=KINDS | {"chromaprint"}, owners=OWNERS,
-    automation_condition=ON_UPSTREAM_UPDATE,
+    # follows the fingerprints of a landed day, not the day itself (it would run twice)
+    automation_condition=on_upstream_update(not_triggered_by=dg.AssetSelection.assets("raw_catalog")),
     check_specs=[dg.AssetCheckSpec(
         "audio_fingerprints_contract", asset="audio_fingerprints", blocking=True,
         description="One row per fingerprinted track with a non-empty fingerprint, a duration and a label; "
