@@ -29,13 +29,18 @@ AC = dg.AutomationCondition
 # input has actually updated instead of racing it.
 UNPARTITIONED = dg.AssetSelection.from_string("partitions:none")
 
-_INPUT_UPDATED = AC.any_deps_match(
-    (AC.newly_updated() & ~AC.executed_with_root_target()).with_label("newly_updated_without_root")
-).with_label("any_deps_updated")
 _UNPARTITIONED_INPUT_REQUESTED = (
     AC.any_deps_match(AC.will_be_requested()).allow(UNPARTITIONED).with_label("any_unpartitioned_dep_requested")
 )
 
+
+def _inputs_updated(not_triggered_by: dg.AssetSelection | None = None) -> dg.AutomationCondition:
+    """Some input updated since the last tick (by a run that did not also run this asset)."""
+    updated = AC.any_deps_match(
+        (AC.newly_updated() & ~AC.executed_with_root_target()).with_label("newly_updated_without_root"))
+    if not_triggered_by is not None:
+        updated = updated.ignore(not_triggered_by)
+    return updated.with_label("any_deps_updated")
 
 
 def on_upstream_update(not_triggered_by: dg.AssetSelection | None = None) -> dg.AutomationCondition:
@@ -44,11 +49,7 @@ def on_upstream_update(not_triggered_by: dg.AssetSelection | None = None) -> dg.
     reads ``raw_catalog`` and ``track_fingerprints``, which follows every landed day in a run
     of its own; triggered by the day too, it would run once on the day and again after the
     fingerprints)."""
-    updated = _INPUT_UPDATED
-    if not_triggered_by is not None:
-        updated = AC.any_deps_match(
-            (AC.newly_updated() & ~AC.executed_with_root_target()).with_label("newly_updated_without_root")
-        ).ignore(not_triggered_by).with_label("any_deps_updated")
+    updated = _inputs_updated(not_triggered_by)
     return (
         (updated | _UNPARTITIONED_INPUT_REQUESTED).since_last_handled()
         & ~AC.any_deps_missing().allow(UNPARTITIONED)
