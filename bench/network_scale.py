@@ -12,7 +12,7 @@ camouflage at ordinary times), 200 multi-follow bots per 5M edges (one account f
 one account within an hour) and 500 heavy honest followers per 5M edges (300 follows at
 ordinary times).
 
-Ours: one process, Spark ``local[*]`` with ``spark.driver.memory 2g``, 16 shuffle
+Ours: one process, Spark ``local[2]`` (``SPARK_MASTER`` overrides) with ``spark.driver.memory 2g``, 16 shuffle
 partitions: ``multi_follow_spark``, ``lockstep_spark`` (default scales), ``dense_blocks_spark``
 (default ``BlockConfig``), combined as ``bots.py`` combines them (flagged: multifollow or
 lockstep; a dense block alone does not flag), the table written as Parquet. If
@@ -124,7 +124,7 @@ def generate(edges: int, out: Path, seed: int = 7) -> dict:
 def _spark(driver_memory: str, tmp: Path):
     from resources.spark import SparkResource
 
-    res = SparkResource(master=os.environ.get("SPARK_MASTER", "local[*]"), shuffle_partitions=16,
+    res = SparkResource(master=os.environ.get("SPARK_MASTER", "local[2]"), shuffle_partitions=16,
                         driver_memory=driver_memory, checkpoint_dir=str(tmp / "checkpoints"),
                         # no broadcast joins: under 2g the many small broadcast relations (peel passes,
                         # lockstep scales) ran out of task memory on a 500k-edge run
@@ -137,48 +137,22 @@ def _spark(driver_memory: str, tmp: Path):
 def ours(data: Path, out: Path, tmp: Path) -> dict:
     from pyspark.sql import functions as F
 
-    from assets.network import bots as B
-    from assets.network.blocks import BlockConfig, dense_blocks_spark
-    from assets.network.lockstep import LockstepConfig, lockstep_spark
-    from assets.network.multifollow import multi_follow_spark
+    from assets.network.bots import detect_spark
 
     rss = TreeRss().start()
     started = time.perf_counter()
     res, spark = _spark("2g", tmp)
-    edges = spark.read.parquet(str(data))
-    stages: dict[str, float] = {}
+    raw = spark.read.parquet(str(data))
+    # the follow_edges table's shape (a landed edge list with exact times: interval = time)
+    fe = raw.select("follower_id", "followee_id", F.timestamp_millis("t_ms").alias("followed_at"),
+                    F.timestamp_millis("t_ms").alias("followed_at_min"),
+                    F.timestamp_millis("t_ms").alias("followed_at_max"), "multiplicity")
     stats: dict = {}
-    if hasattr(B, "follow_bots_spark"):
-        t = time.perf_counter()
-        table, figures = B.follow_bots_spark(edges.select("follower_id", "followee_id", "multiplicity", "t_ms"))
-        table.write.mode("overwrite").parquet(str(tmp / "follow_bots"))
-        stages["follow_bots_spark"] = time.perf_counter() - t
-        path = "bots.follow_bots_spark"
-    else:
-        t = time.perf_counter()
-        d = edges.groupBy("follower_id", "followee_id").agg(F.max("multiplicity").alias("multiplicity"),
-                                                            F.min("t_ms").alias("t_ms")).localCheckpoint(eager=True)
-        stages["distinct_edges"] = time.perf_counter() - t
-        t = time.perf_counter()
-        mf = multi_follow_spark(d).localCheckpoint(eager=True)
-        stages["multifollow"] = time.perf_counter() - t
-        t = time.perf_counter()
-        ev = d.where(F.col("t_ms").isNotNull()).select(F.col("follower_id").alias("user_id"),
-                                                       (F.col("followee_id") * 2).alias("target"), "t_ms")
-        ls = lockstep_spark(ev, LockstepConfig()).localCheckpoint(eager=True)
-        stages["lockstep"] = time.perf_counter() - t
-        t = time.perf_counter()
-        bl = dense_blocks_spark(d, BlockConfig(), stats).localCheckpoint(eager=True)
-        stages["dense_blocks"] = time.perf_counter() - t
-        t = time.perf_counter()
-        users = d.groupBy(F.col("follower_id").alias("user_id")).agg(F.count("*").alias("follows"))
-        table = (users.join(mf.select("user_id", "multifollow_flagged"), "user_id", "left")
-                 .join(ls.select("user_id", "lockstep_flagged", "lockstep_score"), "user_id", "left")
-                 .join(bl.select("user_id", "block_flagged"), "user_id", "left").fillna(False))
-        table = table.withColumn("flagged", F.col("multifollow_flagged") | F.col("lockstep_flagged"))
-        table.write.mode("overwrite").parquet(str(tmp / "follow_bots"))
-        stages["combine_write"] = time.perf_counter() - t
-        path = "multi_follow_spark + lockstep_spark + dense_blocks_spark, bots.py's rule"
+    t = time.perf_counter()
+    table, figures, cores = detect_spark(fe, stats=stats)  # what the follow_bots asset runs (default configs)
+    table.write.mode("overwrite").parquet(str(tmp / "follow_bots"))
+    stages = {**stats.get("stage_seconds", {}), "total_with_write": time.perf_counter() - t}
+    path = "bots.detect_spark (the follow_bots asset's path: cofollow + multifollow + lockstep + dense blocks)"
     flagged = spark.read.parquet(str(tmp / "follow_bots")).where("flagged").select("user_id")
     flagged_ids = [r.user_id for r in flagged.toLocalIterator()]  # the flagged accounts only
     total = time.perf_counter() - started
@@ -188,7 +162,8 @@ def ours(data: Path, out: Path, tmp: Path) -> dict:
     result = {"seconds": total, "stages": {k: round(v, 1) for k, v in stages.items()}, "peak_rss": peak,
               "peak_rss_anon": rss.peak_anon, "flagged": flagged_ids, "path": path,
               "peel_passes": len(stats.get("passes", [])), "residual_edges": stats.get("residual_edges"),
-              "blocks": [(b["rows"], b["cols"], round(b["density"], 2)) for b in blocks[:5]]}
+              "blocks": [(b["rows"], b["cols"], round(b["density"], 2)) for b in blocks[:5]],
+              "figures": {k: v for k, v in figures.items() if isinstance(v, (int, float, str, bool))}}
     out.write_text(json.dumps(result))
     return result
 
@@ -220,6 +195,10 @@ def score(flagged: list[int], truth: dict) -> dict:
             "heavy_flagged": len(f & set(truth["heavy"])) / len(truth["heavy"]), "flagged": len(f)}
 
 
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _phase(name: str, *args: str) -> dict:
     out = Path(args[-1])
     subprocess.run([sys.executable, "-m", "bench.network_scale", "--phase", name, *args], check=True,
@@ -239,6 +218,7 @@ def main() -> None:
             truth = generate(n, data)
             print(f"generated {n:,} edges in {time.perf_counter() - t:.0f} s under {data}", flush=True)
             tmp = root / f"work-{n}"
+            load0 = _load()
             tmp.mkdir()
             o = _phase("ours", str(data), str(tmp), str(root / f"ours-{n}.json"))
             so = score(o["flagged"], truth)
@@ -250,9 +230,11 @@ def main() -> None:
                    f"release-day fans flagged {so['release_flagged']:.4f} heavy honest {so['heavy_flagged']:.4f} "
                    f"({so['flagged']:,} flagged)")
             common = (f"{n:,} generated follows ({len(truth['farm']):,} farm accounts, {len(truth['multi']):,} "
-                      f"multi-follow bots), Spark local[*] on 2 shared cores (other jobs running), driver 2g; path "
+                      f"multi-follow bots), Spark {os.environ.get('SPARK_MASTER', 'local[2]')} on 2 shared cores (other jobs running), driver 2g; path "
                       f"{o['path']}; stages {o['stages']}; peel passes {o['peel_passes']}, residual "
-                      f"{o['residual_edges']} edges, first blocks {o['blocks']}; ours: {fig}")
+                      f"{o['residual_edges']} edges, first blocks {o['blocks']}; fired "
+                      f"{ {k: v for k, v in o.get('figures', {}).items() if k.startswith('fired_')} }; ours: {fig}; "
+                      f"load average before/after {load0} / {_load()}")
             if b is not None:
                 fig_b = (f"baseline (bots.follow_bots, pandas/numpy one process): precision {so_b['precision']:.3f} "
                          f"recall {so_b['recall']:.3f} farm recall {so_b['farm_recall']:.3f} release "

@@ -18,9 +18,9 @@ from assets.automation import ON_UPSTREAM_UPDATE
 from assets.ingest.raw_zone import published_files
 from assets.network import edges as E
 from assets.network.blocks import BlockConfig
-from assets.network.bots import BotConfig, follow_bots_spark
+from assets.network.bots import BotConfig, detect_spark
 from assets.network.clean_counts import clean_counts as compute_clean_counts
-from assets.network.cofollow import CofollowConfig, cofollow
+from assets.network.cofollow import CofollowConfig
 from assets.network.lockstep import LockstepConfig
 from assets.network.metrics import metrics_by_artist
 from assets.network.timelines import MAVEN_COLUMNS, SPIKE_COLUMNS
@@ -225,7 +225,6 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
     the detectors that fired (multi-follow, lockstep, dense block, cofollow: farms found from the
     graph's shape alone, for snapshots without follow times) and the evidence in words."""
     session = spark.get_session()
-    d = E.distinct_edges(warehouse.read(session, "follow_edges"))  # stays on Spark (bots.follow_bots_spark)
     cfg = BotConfig(
         lockstep=LockstepConfig(scales_s=tuple(config.lockstep_scales_s), min_targets=config.lockstep_min_targets,
                                 min_group=config.lockstep_min_group, alpha=config.alpha),
@@ -237,12 +236,8 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
                             max_tail_ratio=config.cofollow_max_tail_ratio,
                             min_exclusivity=config.cofollow_min_exclusivity,
                             max_target_followers=config.cofollow_max_target_followers, alpha=config.alpha)
-    cf_flagged, cf_cores = cofollow(warehouse.read(session, "follow_edges"), cf_cfg)
-    stats: dict = {}
-    table, figures = follow_bots_spark(d, cfg, cofollow=cf_flagged, stats=stats)
-    figures["cofollow_cores_tested"] = int(len(cf_cores))
-    figures["cofollow_cores_passed"] = int(cf_cores["passed"].sum()) if len(cf_cores) else 0
-    figures["dense_block_method"] = stats.get("method", "")
+    # every step on Spark (bots.detect_spark): only bounded results reach the driver
+    table, figures, _ = detect_spark(warehouse.read(session, "follow_edges"), cfg, cf_cfg)
     with warehouse.stage_table(table, "follow_bots") as staged:  # write, check, then publish
         written = staged.read()
         rows = written.count()

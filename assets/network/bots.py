@@ -36,6 +36,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from assets.network.blocks import BlockConfig, dense_blocks, dense_blocks_spark
+from assets.network.cofollow import CofollowConfig, cofollow_spark
+from assets.network.edges import distinct_edges as distinct_edges_spark
 from assets.network.lockstep import LockstepConfig, lockstep, lockstep_spark, target_key
 from assets.network.multifollow import multi_follow, multi_follow_spark
 
@@ -43,6 +45,7 @@ DETECTORS = ("multifollow", "lockstep", "dense_block", "cofollow")
 FLAG_ALONE = ("multifollow", "lockstep", "cofollow")  # a dense block flags only beside one of these (by default)
 OUT_COLUMNS = ["user_id", "suspicion", "flagged", "detectors", "evidence", "multifollow_score", "lockstep_score",
                "dense_block_score", "cofollow_score", "lockstep_group", "dense_block_id", "cofollow_group", "follows"]
+DEFAULT_COFOLLOW = CofollowConfig()
 COFOLLOW_COLUMNS = ["user_id", "cofollow_score", "cofollow_flagged", "cofollow_group", "cofollow_evidence"]
 
 
@@ -121,7 +124,7 @@ SPARK_SCHEMA = ("user_id long, suspicion double, flagged boolean, detectors arra
                 "lockstep_group string, dense_block_id int, cofollow_group long, follows long")
 
 
-def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: pd.DataFrame | None = None,
+def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: DataFrame | pd.DataFrame | None = None,
                       stats: dict | None = None) -> tuple[DataFrame, dict]:
     """``follow_bots`` on Spark: (table as a Spark DataFrame with OUT_COLUMNS, figures).
 
@@ -132,8 +135,9 @@ def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: pd.D
     a follow whose interval fits in a window counts: ``lockstep_spark``), dense blocks by
     distributed peeling with FRAUDAR's exact greedy on the residual once it has at most
     ``cfg.blocks.collect_edges`` follows (``dense_blocks_spark``). Only the per-account table
-    and one row of figures leave Spark (``cofollow``'s flagged accounts come in as pandas,
-    bounded by what it flagged)."""
+    and one row of figures leave Spark. ``cofollow``: its flagged accounts (COFOLLOW_COLUMNS
+    at least) as a Spark DataFrame (``cofollow.cofollow_spark``: what the asset passes) or as
+    pandas (tests), or None when that detector did not run."""
     spark = d.sparkSession
     d = d.localCheckpoint(eager=True)
     out = d.groupBy(F.col("follower_id").cast("long").alias("user_id")).agg(F.count("*").alias("follows"))
@@ -147,12 +151,17 @@ def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: pd.D
     bl = dense_blocks_spark(d.select("follower_id", "followee_id"), cfg.blocks, stats).select(
         "user_id", F.col("block_score").alias("dense_block_score"), "block_flagged",
         F.col("block_id").alias("dense_block_id"), "block_evidence")
-    cf_pdf = (pd.DataFrame(columns=COFOLLOW_COLUMNS) if cofollow is None else cofollow[COFOLLOW_COLUMNS]).astype(
-        {"user_id": "int64", "cofollow_score": "float64", "cofollow_flagged": "bool", "cofollow_group": "float64",
-         "cofollow_evidence": "object"})
-    cf = spark.createDataFrame(cf_pdf, "user_id long, cofollow_score double, cofollow_flagged boolean, "
-                                       "cofollow_group double, cofollow_evidence string").withColumn(
-        "cofollow_group", F.col("cofollow_group").cast("long"))
+    cf_schema = ("user_id long, cofollow_score double, cofollow_flagged boolean, cofollow_group long, "
+                 "cofollow_evidence string")
+    if isinstance(cofollow, DataFrame):
+        cf = cofollow.select(*[F.col(c).cast(t) for c, t in zip(
+            COFOLLOW_COLUMNS, ("long", "double", "boolean", "long", "string"), strict=True)])
+    else:
+        cf_pdf = (pd.DataFrame(columns=COFOLLOW_COLUMNS) if cofollow is None else cofollow[COFOLLOW_COLUMNS]).astype(
+            {"user_id": "int64", "cofollow_score": "float64", "cofollow_flagged": "bool", "cofollow_group": "float64",
+             "cofollow_evidence": "object"})
+        cf = spark.createDataFrame(cf_pdf, cf_schema.replace("cofollow_group long", "cofollow_group double")).withColumn(
+            "cofollow_group", F.col("cofollow_group").cast("long"))
     t = out.join(mf, "user_id", "left").join(ls, "user_id", "left").join(bl, "user_id", "left").join(cf, "user_id", "left")
     fired = {"multifollow": "multifollow_flagged", "lockstep": "lockstep_flagged", "dense_block": "block_flagged",
              "cofollow": "cofollow_flagged"}
@@ -189,3 +198,33 @@ def follow_bots_spark(d: DataFrame, cfg: BotConfig = BotConfig(), cofollow: pd.D
                "lockstep_groups": int(row["lockstep_groups"]), "dense_blocks": int(row["dense_blocks"]),
                "cofollow_run": cofollow is not None, "cofollow_groups": int(row["cofollow_groups"])}
     return t.select(*OUT_COLUMNS), figures
+
+
+def detect_spark(follow_edges: DataFrame, cfg: BotConfig = BotConfig(),
+                 cofollow_cfg: CofollowConfig | None = DEFAULT_COFOLLOW,
+                 stats: dict | None = None) -> tuple[DataFrame, dict, DataFrame | None]:
+    """What the ``follow_bots`` asset runs, in one place (the asset and ``bench.network_scale``
+    call it): ``(table, figures, cofollow cores)`` as Spark DataFrames (cores None when the
+    cofollow detector did not run) from a ``follow_edges`` table (Spark).
+    Distinct edges (``edges.distinct_edges``), the cofollow detector (``cofollow.cofollow``,
+    skipped when ``cofollow_cfg`` is None) and ``follow_bots_spark``. ``stats`` receives the
+    dense-block peeling figures and the seconds of each stage (``stage_seconds``)."""
+    import time
+
+    stats = {} if stats is None else stats
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    cf_flagged, cores = (None, None) if cofollow_cfg is None else cofollow_spark(follow_edges, cofollow_cfg)
+    if cf_flagged is not None:
+        cf_flagged = cf_flagged.localCheckpoint(eager=True)
+    seconds["cofollow"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table, figures = follow_bots_spark(distinct_edges_spark(follow_edges), cfg, cofollow=cf_flagged, stats=stats)
+    seconds["detectors"] = time.perf_counter() - t
+    c = cores.agg(F.count("*").alias("n"), F.sum(F.col("passed").cast("long")).alias("ok")).first() \
+        if cores is not None else None
+    figures["cofollow_cores_tested"] = int(c["n"]) if c else 0
+    figures["cofollow_cores_passed"] = int(c["ok"] or 0) if c else 0
+    figures["dense_block_method"] = stats.get("method", "")
+    stats["stage_seconds"] = seconds
+    return table, figures, cores

@@ -54,6 +54,8 @@ import pandas as pd
 import scipy.sparse as sp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.window import Window
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
@@ -82,8 +84,15 @@ class CofollowConfig:
     max_driver_pairs: int = 2_000_000
 
 
-def _p_words(log10_p: float) -> str:
-    return "< 10^-300" if log10_p < -300 else f"10^{log10_p:.1f}"
+OUT_SCHEMA = ("user_id long, cofollow_score double, cofollow_flagged boolean, cofollow_group long, core_targets long, "
+              "group_accounts long, followed_in_core long, cofollow_evidence string")
+CORE_SCHEMA = ("core_id long, core_targets long, reciprocal_accounts long, group_accounts long, tail_accounts long, "
+               "tail_ratio double, exclusivity double, block_follows long, expected_follows double, "
+               "log10_p_adjusted double, passed boolean, reason string")
+
+
+def _empty(spark) -> tuple[DataFrame, DataFrame]:
+    return spark.createDataFrame([], OUT_SCHEMA), spark.createDataFrame([], CORE_SCHEMA)
 
 
 def _components_local(pairs: DataFrame) -> DataFrame:
@@ -118,16 +127,18 @@ def _components(pairs: DataFrame, max_passes: int) -> DataFrame:
     return labels
 
 
-def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(flagged accounts as pandas with OUT_COLUMNS, one row per tested core with CORE_COLUMNS).
+def cofollow_spark(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[DataFrame, DataFrame]:
+    """(flagged accounts with OUT_COLUMNS, one row per tested core with CORE_COLUMNS), both
+    Spark DataFrames: nothing but counts reaches the driver (and the candidate pair graph
+    when it has at most ``max_driver_pairs`` pairs).
 
-    ``edges``: a Spark DataFrame with ``follower_id, followee_id`` (duplicates count once).
-    Only accounts of passing cores come back (bounded by what is flagged)."""
+    ``edges``: a Spark DataFrame with ``follower_id, followee_id`` (duplicates count once)."""
+    spark = edges.sparkSession
     e = edges.select(F.col("follower_id").cast("long").alias("u"), F.col("followee_id").cast("long").alias("x")) \
         .where("u <> x").distinct().localCheckpoint()
     total = e.count()
     if total == 0:
-        return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
+        return _empty(spark)
     k = e.groupBy("x").agg(F.count("*").alias("k"))
     d = e.groupBy("u").agg(F.count("*").alias("d"))
     elig = e.join(k.where((F.col("k") >= cfg.min_target_followers) & (F.col("k") <= cfg.max_target_followers)), "x")
@@ -145,7 +156,7 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
     pairs = pairs.localCheckpoint()
     n_pairs = pairs.count()
     if n_pairs == 0:
-        return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
+        return _empty(spark)
     comp = _components_local(pairs) if n_pairs <= cfg.max_driver_pairs else _components(pairs, cfg.max_passes)
     sizes = comp.groupBy("comp").agg(F.count("*").alias("t"))
     comp = comp.join(sizes.where(F.col("t") >= cfg.min_core_targets), "comp")
@@ -163,7 +174,7 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
         "comp", (F.col("t0") - F.col("t2")).alias("reciprocal_accounts"))
     comp = rest.join(left, "comp").select("comp", "node", F.col("t2").alias("t")).unionByName(
         comp.join(left, "comp", "left_anti").select("comp", "node", "t")).cache()
-    big = comp.where(F.col("t") > cfg.max_core_targets).select("comp", "t").distinct().toPandas()
+    big = comp.where(F.col("t") > cfg.max_core_targets).select("comp", "t").distinct()
     comp = comp.where(F.col("t") <= cfg.max_core_targets).select(F.col("node").alias("x"), "comp", "t")
     # per (core, account): how many of the core it follows
     cnt = e.join(comp, "x").groupBy("comp", "u").agg(F.count("*").alias("c"), F.first("t").alias("t"))
@@ -182,55 +193,77 @@ def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[
     du = members.join(d, "u").groupBy("comp").agg(F.sum("d").alias("sum_d"))
     kx = comp.join(k, "x").groupBy("comp").agg(F.sum("k").alias("sum_k"))
     cores = core.join(excl, "comp", "left").join(du, "comp", "left").join(kx, "comp", "left").join(
-        n_recip, "comp", "left").toPandas()
-    if cores.empty and big.empty:
-        return pd.DataFrame(columns=OUT_COLUMNS), pd.DataFrame(columns=CORE_COLUMNS)
-    cores = cores.fillna({"exclusivity": 0.0, "sum_d": 0, "sum_k": 0, "group_accounts": 0, "tail_accounts": 0,
-                          "block_follows": 0, "reciprocal_accounts": 0})
-    cores["expected_follows"] = cores["sum_d"].astype(float) * cores["sum_k"].astype(float) / total
-    tests = max(1, len(cores))
-    cores["log10_p_adjusted"] = [  # floored at 10^-400 (float64 underflows past ~10^-308)
-        max(-400.0, min(0.0, (poisson.logsf(o - 1, max(lam, 1e-12)) + math.log(tests)) / math.log(10))) if o > 0
-        else 0.0 for o, lam in zip(cores["block_follows"], cores["expected_follows"], strict=True)]
-    cores["tail_ratio"] = cores["tail_accounts"] / cores["group_accounts"].clip(lower=1)
-    reasons = []
-    for r in cores.itertuples():
-        why = []
-        if r.group_accounts < cfg.min_group_accounts:
-            why.append(f"group of {r.group_accounts} < {cfg.min_group_accounts} accounts")
-        if r.tail_ratio > cfg.max_tail_ratio:
-            why.append(f"tail of partial followers {r.tail_ratio:.2f} > {cfg.max_tail_ratio} (an interest community)")
-        if r.exclusivity < cfg.min_exclusivity:
-            why.append(f"group is {r.exclusivity:.0%} of the core's audience < {cfg.min_exclusivity:.0%}")
-        if r.log10_p_adjusted > math.log10(cfg.alpha):
-            why.append(f"block not significant (adjusted p {_p_words(r.log10_p_adjusted)})")
-        reasons.append("; ".join(why))
-    cores["reason"] = reasons
-    cores["passed"] = cores["reason"] == ""
-    cores = cores.rename(columns={"comp": "core_id"})
-    if not big.empty:
-        cores = pd.concat([cores, pd.DataFrame({
-            "core_id": big["comp"], "core_targets": big["t"], "reciprocal_accounts": 0, "passed": False,
-            "reason": f"core above max_core_targets {cfg.max_core_targets}: not tested"})], ignore_index=True)
-    cores = cores[CORE_COLUMNS].sort_values("core_id").reset_index(drop=True)
-    ok = cores.loc[cores["passed"], ["core_id"]]
-    if ok.empty:
-        return pd.DataFrame(columns=OUT_COLUMNS), cores
-    spark = edges.sparkSession
-    flagged = members.join(spark.createDataFrame(ok.astype({"core_id": "int64"})).withColumnRenamed("core_id", "comp"),
-                           "comp").toPandas().rename(columns={"comp": "core_id", "u": "user_id", "c": "followed_in_core"})
-    res = flagged.merge(cores, on="core_id").sort_values(["user_id", "log10_p_adjusted"]).drop_duplicates("user_id")
-    res["cofollow_flagged"] = True
-    res["cofollow_score"] = 1.0 - res["log10_p_adjusted"].map(lambda v: 10.0 ** v)
-    res["cofollow_group"] = res["core_id"].astype("int64")
-    res["cofollow_evidence"] = [
-        f"one of {r.group_accounts} accounts that each follow at least {math.ceil(r.core_targets * cfg.core_share)} "
-        f"of the same {r.core_targets} accounts (this one {r.followed_in_core}); those accounts have near-identical "
-        f"audiences and this group is {r.exclusivity:.0%} of them; only {r.tail_accounts} other accounts follow "
-        f"{cfg.tail_share:.0%}-{cfg.core_share:.0%} of them (a real interest community has a tail of partial fans); "
-        f"{r.block_follows} follows in the block where a configuration model predicts {r.expected_follows:.1f}, "
-        f"adjusted p {_p_words(r.log10_p_adjusted)}"
-        + (f"; {r.reciprocal_accounts} accounts with these audiences also follow the core themselves (the group "
-           f"follows itself)" if r.reciprocal_accounts else "")
-        for r in res.itertuples()]
-    return res[OUT_COLUMNS].reset_index(drop=True), cores
+        n_recip, "comp", "left").fillna({"exclusivity": 0.0, "sum_d": 0, "sum_k": 0, "group_accounts": 0,
+                                         "tail_accounts": 0, "block_follows": 0, "reciprocal_accounts": 0})
+    cores = cores.withColumn("expected_follows", F.col("sum_d").cast("double") * F.col("sum_k").cast("double")
+                             / F.lit(float(total))).localCheckpoint()
+    tests = max(1, cores.count())
+    cores = cores.withColumn("log10_p_adjusted", F.when(F.col("block_follows") > 0, _log10_p_adjusted(
+        F.col("block_follows").cast("double"), F.col("expected_follows"), F.lit(float(tests)))).otherwise(F.lit(0.0)))
+    cores = cores.withColumn("tail_ratio", F.col("tail_accounts") / F.greatest(F.col("group_accounts"), F.lit(1)))
+    why = [
+        F.when(F.col("group_accounts") < cfg.min_group_accounts, F.format_string(
+            f"group of %d < {cfg.min_group_accounts} accounts", "group_accounts")),
+        F.when(F.col("tail_ratio") > cfg.max_tail_ratio, F.format_string(
+            f"tail of partial followers %.2f > {cfg.max_tail_ratio} (an interest community)", "tail_ratio")),
+        F.when(F.col("exclusivity") < cfg.min_exclusivity, F.format_string(
+            f"group is %.0f%% of the core's audience < {_pct(cfg.min_exclusivity)}", F.col("exclusivity") * 100)),
+        F.when(F.col("log10_p_adjusted") > math.log10(cfg.alpha), F.concat(
+            F.lit("block not significant (adjusted p "), _p_words(F.col("log10_p_adjusted")), F.lit(")"))),
+    ]
+    cores = cores.withColumn("reason", F.concat_ws("; ", *why)).withColumn("passed", F.col("reason") == "")
+    cores = cores.withColumnRenamed("comp", "core_id").select(*CORE_COLUMNS)
+    big = big.select(F.col("comp").alias("core_id"), F.col("t").alias("core_targets"),
+                     F.lit(0).cast("long").alias("reciprocal_accounts"), F.lit(False).alias("passed"),
+                     F.lit(f"core above max_core_targets {cfg.max_core_targets}: not tested").alias("reason"))
+    cores = cores.unionByName(big, allowMissingColumns=True).select(*CORE_COLUMNS).localCheckpoint()
+    ok = cores.where("passed")
+    flagged = members.withColumnRenamed("comp", "core_id").join(ok, "core_id").select(
+        F.col("u").alias("user_id"), F.col("c").alias("followed_in_core"), *[F.col(c) for c in CORE_COLUMNS])
+    pick = Window.partitionBy("user_id").orderBy("log10_p_adjusted", "core_id")
+    r = flagged.withColumn("i", F.row_number().over(pick)).where(F.col("i") == 1)
+    sh = lambda c: F.format_string("%.0f%%", F.col(c) * 100)  # noqa: E731
+    evidence = F.concat(
+        F.format_string("one of %d accounts that each follow at least %d of the same %d accounts (this one %d); those "
+                        "accounts have near-identical audiences and this group is ", "group_accounts",
+                        F.ceil(F.col("core_targets") * F.lit(cfg.core_share)).cast("long"), "core_targets",
+                        "followed_in_core"), sh("exclusivity"),
+        F.format_string(f" of them; only %d other accounts follow {_pct(cfg.tail_share)}-{_pct(cfg.core_share)} of "
+                        "them (a real interest community has a tail of partial fans); %d follows in the block where a "
+                        "configuration model predicts %.1f, adjusted p ",
+                        "tail_accounts", "block_follows", "expected_follows"),
+        _p_words(F.col("log10_p_adjusted")),
+        F.when(F.col("reciprocal_accounts") > 0, F.format_string(
+            "; %d accounts with these audiences also follow the core themselves (the group follows itself)",
+            "reciprocal_accounts")).otherwise(F.lit("")))
+    out = r.select(
+        "user_id", (1.0 - F.pow(F.lit(10.0), F.col("log10_p_adjusted"))).alias("cofollow_score"),
+        F.lit(True).alias("cofollow_flagged"), F.col("core_id").cast("long").alias("cofollow_group"), "core_targets",
+        "group_accounts", "followed_in_core", evidence.alias("cofollow_evidence"))
+    return out, cores
+
+
+@F.pandas_udf(T.DoubleType())
+def _log10_p_adjusted(observed: pd.Series, lam: pd.Series, tests: pd.Series) -> pd.Series:
+    """Bonferroni-adjusted log10 Poisson upper tail P(X >= observed), floored at 10^-400
+    (float64 underflows past ~10^-308) and capped at 0."""
+    lp = poisson.logsf(observed.to_numpy(dtype=float) - 1, np.maximum(lam.to_numpy(dtype=float), 1e-12))
+    return pd.Series(np.clip((lp + np.log(tests.to_numpy(dtype=float))) / math.log(10), -400.0, 0.0))
+
+
+def _pct(share: float) -> str:
+    """``share`` in percent as a literal of a Java format string (``%`` escaped)."""
+    return f"{share:.0%}".replace("%", "%%")
+
+
+def _p_words(log10_p) -> F.Column:
+    return F.when(log10_p < -300, F.lit("< 10^-300")).otherwise(F.format_string("10^%.1f", log10_p))
+
+
+def cofollow(edges: DataFrame, cfg: CofollowConfig = CofollowConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cofollow_spark`` collected (for tests and benchmarks on small graphs): (flagged
+    accounts with OUT_COLUMNS, one row per tested core with CORE_COLUMNS) as pandas."""
+    flagged, cores = cofollow_spark(edges, cfg)
+    f = flagged.toPandas().sort_values("user_id").reset_index(drop=True)
+    c = cores.toPandas().sort_values("core_id").reset_index(drop=True)
+    return (f if len(f) else pd.DataFrame(columns=OUT_COLUMNS)), (c if len(c) else pd.DataFrame(columns=CORE_COLUMNS))
