@@ -214,6 +214,14 @@ class FollowBotsConfig(dg.Config):
     cofollow_max_target_followers: int = Field(
         default=20_000, description="Cofollow: accounts with more followers are not paired (hot accounts; caps the "
                                     "self-join at this many followers per account).")
+    blocks_collect_edges: int = Field(
+        default=1_000_000, description="Dense blocks: the distributed peel (Bahmani et al.) runs on Spark until at "
+                                       "most this many follows are left, then FRAUDAR's exact greedy finishes the "
+                                       "residual on the driver (it holds those follows in driver memory); 0 = peel on "
+                                       "Spark only, nothing collected.")
+    cofollow_max_driver_pairs: int = Field(
+        default=2_000_000, description="Cofollow: candidate target pairs up to this many get their components on the "
+                                       "driver (scipy); above it, label propagation on Spark. 0 = always on Spark.")
 
 
 @dg.asset(deps=["follow_edges"], group_name=GROUP, kinds={"spark", "parquet", "pandas"}, owners=OWNERS,
@@ -228,14 +236,15 @@ def follow_bots(context: dg.AssetExecutionContext, config: FollowBotsConfig, spa
     cfg = BotConfig(
         lockstep=LockstepConfig(scales_s=tuple(config.lockstep_scales_s), min_targets=config.lockstep_min_targets,
                                 min_group=config.lockstep_min_group, alpha=config.alpha),
-        blocks=BlockConfig(blocks=config.fraudar_blocks, alpha=config.alpha),
+        blocks=BlockConfig(blocks=config.fraudar_blocks, alpha=config.alpha, collect_edges=config.blocks_collect_edges),
         dense_block_flags_alone=config.dense_block_flags_alone,
     )
     cf_cfg = CofollowConfig(min_group_accounts=config.cofollow_min_group, min_core_targets=config.cofollow_min_targets,
                             min_target_jaccard=config.cofollow_min_target_jaccard,
                             max_tail_ratio=config.cofollow_max_tail_ratio,
                             min_exclusivity=config.cofollow_min_exclusivity,
-                            max_target_followers=config.cofollow_max_target_followers, alpha=config.alpha)
+                            max_target_followers=config.cofollow_max_target_followers, alpha=config.alpha,
+                            max_driver_pairs=config.cofollow_max_driver_pairs)
     # every step on Spark (bots.detect_spark): only bounded results reach the driver
     table, figures, _ = detect_spark(warehouse.read(session, "follow_edges"), cfg, cf_cfg)
     with warehouse.stage_table(table, "follow_bots") as staged:  # write, check, then publish

@@ -214,3 +214,23 @@ def test_follow_bots_spark_path_equals_driver_reference(run):
     assert set(got.loc[got["flagged"], "user_id"]) == set(want.loc[want["flagged"], "user_id"])
     det = lambda t: {(int(u), tuple(d)) for u, d in zip(t["user_id"], t["detectors"], strict=True) if len(d)}  # noqa: E731
     assert det(got) == det(want)
+
+
+def test_follow_bots_bounds_config_spark_only(run):
+    """The two driver bounds are run config: with ``blocks_collect_edges`` 0 and
+    ``cofollow_max_driver_pairs`` 0 nothing is collected (pure Spark peel, label propagation
+    on Spark) and the same accounts are flagged, cofollow by the same detector, as with the
+    defaults. (Runs last in this module: it replaces follow_bots.)"""
+    _, res, _ = run
+    before = _table(res, "follow_bots")
+    result = dg.materialize(
+        dg.load_assets_from_modules([network_assets]), resources=res, instance=dg.DagsterInstance.ephemeral(),
+        selection=["follow_bots"],
+        run_config={"ops": {"follow_bots": {"config": {"blocks_collect_edges": 0, "cofollow_max_driver_pairs": 0}}}},
+    )
+    assert result.success
+    after = _table(res, "follow_bots")
+    assert before["flagged"].sum() > 0
+    assert set(after.loc[after["flagged"], "user_id"]) == set(before.loc[before["flagged"], "user_id"])
+    cof = lambda t: {int(u) for u, d in zip(t["user_id"], t["detectors"], strict=True) if "cofollow" in list(d)}  # noqa: E731
+    assert cof(after) == cof(before)
