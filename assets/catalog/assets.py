@@ -1,5 +1,9 @@
 """Catalog-fraud assets on Spark (group ``catalog``): each asset runs one stage of
-assets/catalog/detect.py (the chain the benchmark and the tests run too).
+assets/catalog/detect.py (the chain the benchmark and the tests run too). ``label_reuse``
+and ``label_similarity`` run as daily increments (assets/catalog/increment.py: only the
+labels of the days landed or re-landed since the last run are recomputed, and the result
+equals the full recomputation) once their state exists, and in full on the first run or
+with run config ``full: true``.
 
 Automation (assets/automation.py): a day's fingerprints follow its raw_catalog day; the
 detection assets run once after new fingerprints (one run after a backfill of many days).
@@ -11,7 +15,9 @@ from pyspark.sql import functions as F
 
 from assets.automation import ON_UPSTREAM_DAY_UPDATE, ON_UPSTREAM_UPDATE
 from assets.catalog.checks import fingerprint_contract_violations
+from assets.catalog.config import IncrementConfig, SimilarityIncrementConfig
 from assets.catalog.detect import run_stage
+from assets.catalog.increment import reuse_increment, similarity_increment
 from assets.partitions import catalog_days
 from resources.catalog_rules import CatalogRulesResource
 from resources.object_store import ObjectStore
@@ -33,6 +39,33 @@ def _preview(df: DataFrame, rows: int = 10) -> dg.MetadataValue:
 
 def _schema(df: DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in df.schema.fields])
+
+
+TOUCHED_SAMPLE = 20  # touched label ids shown in the metadata (the count is always there)
+
+
+def _run_line(run: dict) -> str:
+    if run["mode"] == "full":
+        return "full recomputation (increment state rebuilt)"
+    extra = f", order rebuilt: {run['rebuilt']}" if "rebuilt" in run else ""
+    days = f" of days {', '.join(run['days'])}" if run.get("days") else ""
+    return f"increment: {run['touched_labels']} touched labels{days}{extra}"
+
+
+def _run_meta(run: dict) -> dict:
+    """Which mode ran, the touched labels and days (label_reuse), the order rebuild (label_similarity)."""
+    meta = {"mode": run["mode"]}
+    if run["mode"] == "increment":
+        meta["touched_labels"] = run["touched_labels"]
+    if "days" in run:
+        meta["changed_days"] = len(run["days"])
+        if run["mode"] == "increment":
+            meta["days"] = ", ".join(run["days"]) or "none"
+            meta["touched_label_sample"] = ", ".join(run["touched_sample"]) or "none"
+    if "rebuilt" in run:
+        meta["order_rebuilt"] = bool(run["rebuilt"])
+        meta["unseen_index_entries"] = int(run["unseen_entries"])
+    return meta
 
 
 def _read_raw_catalog(spark, paths: list[str]) -> DataFrame:
@@ -107,13 +140,15 @@ def track_fingerprints(
     ],
     check_specs=[dg.AssetCheckSpec("flagged_labels_meet_thresholds", asset="label_reuse", blocking=True)],
 )
-def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
-                catalog_rules: CatalogRulesResource):
-    """label_reuse and exempt_would_flag from one label-level pass over the fingerprints."""
+def label_reuse(context: dg.AssetExecutionContext, config: IncrementConfig, spark: SparkResource,
+                warehouse: Warehouse, catalog_rules: CatalogRulesResource):
+    """label_reuse and exempt_would_flag from one label-level pass over the fingerprints (of
+    the labels the changed days touch, in an increment)."""
     rules = catalog_rules.rules()
     session = spark.get_session()
-    with warehouse.staged_writes() as staged:  # write, check, then publish (both tables or neither)
-        run_stage("label_reuse", session, staged, rules)
+    with warehouse.staged_writes() as staged:  # write, check, then publish (tables and state, or nothing)
+        run = reuse_increment(session, warehouse, staged, rules, full=config.full, sample=TOUCHED_SAMPLE)
+        context.log.info(f"label_reuse: {_run_line(run)}")
         reuse = staged.read(session, "label_reuse")
         figures = reuse.agg(
             F.count("*").alias("labels"),
@@ -123,7 +158,7 @@ def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehou
         ).first()
         exempt = staged.read(session, "exempt_would_flag")
         exempt_count = exempt.count()
-        reuse_meta = {"dagster/row_count": figures.labels, "flagged_labels": figures.flagged or 0,
+        reuse_meta = {**_run_meta(run), "dagster/row_count": figures.labels, "flagged_labels": figures.flagged or 0,
                       "exempt_labels_that_would_be_flagged": exempt_count, "dagster/column_schema": _schema(reuse),
                       "preview": _preview(reuse.orderBy(F.desc("flagged"), F.desc("reused_fingerprints")))}
         exempt_meta = {"dagster/row_count": exempt_count, "dagster/column_schema": _schema(exempt),
@@ -148,13 +183,16 @@ def label_reuse(context: dg.AssetExecutionContext, spark: SparkResource, warehou
     check_specs=[dg.AssetCheckSpec("edges_valid", asset="label_similarity", blocking=True,
                                    description="0 < jaccard <= 1, label_a < label_b, both labels flagged.")],
 )
-def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse,
-                     catalog_rules: CatalogRulesResource):
+def label_similarity(context: dg.AssetExecutionContext, config: SimilarityIncrementConfig, spark: SparkResource,
+                     warehouse: Warehouse, catalog_rules: CatalogRulesResource):
     """Pairs of flagged labels whose title catalogues are near-identical (exact Jaccard at or
-    above the threshold): the edges along which fake-label networks are found."""
+    above the threshold): the edges along which fake-label networks are found (in an
+    increment, every pair with a label label_reuse recomputed since this asset last ran)."""
     session = spark.get_session()
-    with warehouse.staged_writes() as staged:  # write, check, then publish
-        run_stage("label_similarity", session, staged, catalog_rules.rules())
+    with warehouse.staged_writes() as staged:  # write, check, then publish (table and state, or nothing)
+        run = similarity_increment(session, warehouse, staged, catalog_rules.rules(), full=config.full,
+                                   max_order_drift=config.max_order_drift)
+        context.log.info(f"label_similarity: {_run_line(run)}")
         reuse = staged.read(session, "label_reuse")
         sim = staged.read(session, "label_similarity")
         flagged = reuse.where("flagged").select(F.col("label_id"))
@@ -173,7 +211,7 @@ def label_similarity(context: dg.AssetExecutionContext, spark: SparkResource, wa
         if bad == 0:
             staged.publish()
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": figures.edges, "avg_jaccard": float(figures.avg or 0),
+        metadata={**_run_meta(run), "dagster/row_count": figures.edges, "avg_jaccard": float(figures.avg or 0),
                   "preview": preview},
         check_results=[dg.AssetCheckResult(check_name="edges_valid", passed=bad == 0,
                                            metadata={"invalid_edges": figures.bad or 0,

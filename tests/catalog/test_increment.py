@@ -1,14 +1,17 @@
-"""Daily increments equal the full recomputation, bit for bit, over several days: new days,
-a re-landed day that moves tracks to another label, a day that unflags a label and a day of
-unseen fingerprints that makes the frozen token order drift (the rebuild path)."""
+"""Daily increments equal the full recomputation, bit for bit, over several landings: a new
+day, a re-landed day that moves tracks to another label landed together with a new day, a
+run with nothing new, and a day of unseen fingerprints that makes the frozen token order
+drift (the rebuild path). The full recomputation is the chain's own transforms
+(``run_stage``'s) over the same track_fingerprints."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from assets.catalog.detect import run_stage
 from assets.catalog.fingerprint import track_fingerprints
 from assets.catalog.increment import reuse_increment, similarity_increment
+from assets.catalog.label_reuse import exempt_would_flag, label_reuse, reuse_stats
+from assets.catalog.similarity import flagged_label_sets, label_similarity
 from resources.catalog_contract import CatalogRules
 from resources.warehouse import Warehouse
 from tests.catalog.catalogs import SCHEMA
@@ -42,7 +45,7 @@ DAYS = [
     + [("d0-h1", "one song here", "h-a", "lh"), ("d0-h2", "another song", "h-a", "lh")],
     # day 1: lb completes NET; le grows; a new label lf copies OTHER
     _label("d1", "lb", NET[7:], 2) + _label("d1", "le", OTHER[6:], 2) + _label("d1", "lf", OTHER, 2),
-    # day 2: lf loses the copies to a new album set of lg (a second-day label)
+    # day 2: a new label lg copies part of NET
     _label("d2", "lg", NET[:6], 2),
     # day 3: fresh vocabulary (unseen fingerprints) for ld and lg: the order drifts
     _label("d3", "ld", _titles("alpha beta gamma delta eps", 12), 2)
@@ -53,36 +56,58 @@ RELANDED_1 = (_label("d1", "lb", NET[7:], 2) + _label("d1", "le", OTHER[6:], 2)
               + [(f"d1-lx-{i}", t, "lx-alb0", "lx") for i, t in enumerate(OTHER)])
 
 
-def _rows(df) -> list[tuple]:
+def rows_of(df) -> list[tuple]:
     return sorted(tuple(r) for r in df.collect())
 
 
-def _land(spark, wh: Warehouse, day: int, rows) -> None:
-    tracks = spark.createDataFrame(_tracks(day, rows), SCHEMA)
-    key = (T0 + timedelta(days=day)).date().isoformat()
-    wh.write_partitions(track_fingerprints(tracks, RULES), "track_fingerprints", "upload_date", [key])
+def _land(spark, wh: Warehouse, days: list[tuple[int, list]]) -> None:
+    rows = [t for day, r in days for t in _tracks(day, r)]
+    keys = [(T0 + timedelta(days=day)).date().isoformat() for day, _ in days]
+    tracks = spark.createDataFrame(rows, SCHEMA)
+    wh.write_partitions(track_fingerprints(tracks, RULES), "track_fingerprints", "upload_date", keys)
+
+
+def full_recomputation(spark, wh: Warehouse, rules: CatalogRules = RULES) -> dict[str, list[tuple]]:
+    """The full recomputation over every day (the transforms ``run_stage`` runs), sorted rows."""
+    fps = wh.read(spark, "track_fingerprints")
+    stats = reuse_stats(fps, rules).cache()
+    reuse = label_reuse(fps, rules, stats=stats)
+    out = {"label_reuse": rows_of(reuse), "exempt_would_flag": rows_of(exempt_would_flag(fps, rules, stats=stats)),
+           "label_similarity": rows_of(label_similarity(flagged_label_sets(fps, reuse), rules.similarity_threshold))}
+    stats.unpersist()
+    return out
 
 
 def test_increment_equals_full_recomputation_over_days(spark, tmp_path):
-    inc, full = Warehouse(uri=str(tmp_path / "inc")), Warehouse(uri=str(tmp_path / "full"))
-    schedule = [(0, DAYS[0]), (1, DAYS[1]), (2, DAYS[2]), (1, RELANDED_1), (3, DAYS[3])]
-    modes = []
-    for day, rows in schedule:
-        for wh in (inc, full):
-            _land(spark, wh, day, rows)
-        with inc.staged_writes() as staged:
-            r = reuse_increment(spark, inc, staged, RULES)
-            s = similarity_increment(spark, inc, staged, RULES, max_order_drift=0.3)
+    wh = Warehouse(uri=str(tmp_path / "wh"))
+    schedule = [[(0, DAYS[0])], [(1, DAYS[1])], [(1, RELANDED_1), (2, DAYS[2])], [], [(3, DAYS[3])]]
+    figures = []
+    for landing in schedule:
+        if landing:
+            _land(spark, wh, landing)
+        with wh.staged_writes() as staged:
+            r = reuse_increment(spark, wh, staged, RULES, sample=10)
+            s = similarity_increment(spark, wh, staged, RULES, max_order_drift=0.3)
+            written = set(staged.staged)
             staged.publish()
-        modes.append((r["mode"], s["mode"], s["rebuilt"], r["touched_labels"]))
-        for stage in ("label_reuse", "label_similarity"):
-            run_stage(stage, spark, full, RULES)
-        for table in ("label_reuse", "exempt_would_flag", "label_similarity"):
-            assert _rows(inc.read(spark, table)) == _rows(full.read(spark, table)), (day, table)
-    edges = _rows(full.read(spark, "label_similarity"))
-    assert edges, "the scenario must have similarity edges"
-    assert modes[0][:2] == ("full", "full")
-    assert all(m[:2] == ("increment", "increment") for m in modes[1:])
-    # only the labels of the changed day were recomputed (lb, le, lf; then lg; then lb, le, lf, lx)
-    assert [m[3] for m in modes[1:4]] == [3, 1, 4]
+        figures.append((r, s))
+        if not landing:  # nothing landed: nothing rewritten (the tables equal the full result already)
+            assert written == set(), written
+            continue
+        full = full_recomputation(spark, wh)
+        for table, rows in full.items():
+            assert rows_of(wh.read(spark, table)) == rows, (landing and landing[0][0], table)
+    assert full["label_similarity"], "the scenario must have similarity edges"
+    modes = [(r["mode"], s["mode"], s["rebuilt"]) for r, s in figures]
+    assert modes[0] == ("full", "full", True)
+    assert all(m[:2] == ("increment", "increment") for m in modes[1:]), modes
+    # only the labels of the changed days were recomputed: day 1 (lb, le, lf); day 1 again as
+    # landed before and now (lb, le, lf, lx) with day 2 (lg); nothing; day 3 (ld, lg)
+    assert [(r["days"], r["touched_labels"], r["touched_sample"]) for r, _ in figures[1:]] == [
+        (["2024-03-02"], 3, ["lb", "le", "lf"]),
+        (["2024-03-02", "2024-03-03"], 5, ["lb", "le", "lf", "lg", "lx"]),
+        ([], 0, []),
+        (["2024-03-04"], 2, ["ld", "lg"]),
+    ]
+    assert [s["touched_labels"] for _, s in figures[1:]] == [3, 5, 0, 2]
     assert not any(m[2] for m in modes[1:4]) and modes[4][2], modes  # the drift day rebuilt the order
