@@ -205,29 +205,20 @@ def _driver_listing(spark, warehouse):
             spark.conf.set(key, old)
 
 
-def _partition_versions(spark, warehouse, table: str, column: str = "upload_date") -> dict[str, tuple[str, str]]:
-    """{partition value: (its directory URI, its Parquet files as name:length, sorted)}: a
-    rewritten day has new file names (Spark names each write's files uniquely), so a changed
-    version means a changed day. One recursive listing, no data read."""
-    if not warehouse.exists(spark, table):
-        return {}
-    fs, path = warehouse._fs_path(spark, warehouse.table_uri(table))
-    unescape = spark.sparkContext._jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.unescapePathName
-    files: dict[str, tuple[str, list[str]]] = {}
-    for status in fs.listStatus(path):
-        name = status.getPath().getName()
-        if status.isDirectory() and name.startswith(f"{column}="):
-            files[unescape(name[len(column) + 1:])] = (status.getPath().toString(), [])
-    it = fs.listFiles(path, True)
-    while it.hasNext():
-        status = it.next()
-        p = status.getPath()
-        parent, name = p.getParent().getName(), p.getName()
-        if name.endswith(".parquet") and parent.startswith(f"{column}="):
-            day = unescape(parent[len(column) + 1:])
-            if day in files:
-                files[day][1].append(f"{name}:{status.getLen()}")
-    return {day: (uri, ",".join(sorted(fs_))) for day, (uri, fs_) in files.items()}
+def _partition_versions(fps: DataFrame, column: str = "upload_date") -> dict[str, str]:
+    """{partition value: its Parquet file names, sorted} of a table read from a directory
+    tree: a rewritten day has new file names (Spark names each write's files uniquely), so a
+    changed version means a changed day. From the listing the read already made (one call
+    into the JVM), no data read."""
+    from urllib.parse import unquote
+
+    prefix = f"{column}="
+    out: dict[str, list[str]] = {}
+    for path in fps.inputFiles():
+        parent, name = path.rstrip("/").split("/")[-2:]
+        if parent.startswith(prefix):  # Spark escapes partition values as %XX in directory names
+            out.setdefault(unquote(parent[len(prefix):]), []).append(name)
+    return {day: ",".join(sorted(names)) for day, names in out.items()}
 
 
 def _state(spark, warehouse) -> dict[str, str] | None:
@@ -245,9 +236,9 @@ def _days(state: dict[str, str]) -> dict[str, str]:
     return {k[4:]: v for k, v in state.items() if k.startswith("day/")}
 
 
-def _with_days(state: dict[str, str], versions: dict[str, tuple[str, str]]) -> dict[str, str]:
+def _with_days(state: dict[str, str], versions: dict[str, str]) -> dict[str, str]:
     out = {k: v for k, v in state.items() if not k.startswith("day/")}
-    out.update({f"day/{d}": v for d, (_, v) in versions.items()})
+    out.update({f"day/{d}": v for d, v in versions.items()})
     return out
 
 
@@ -274,13 +265,14 @@ def reuse_increment(spark, warehouse, staged, rules: CatalogRules = DEFAULT_RULE
     on the first run, when the state is missing or the reuse rules changed. Returns figures:
     mode, days (the changed days; all days in full), touched_labels (count; None in full)
     and up to ``sample`` touched label ids."""
-    versions = _partition_versions(spark, warehouse, "track_fingerprints")
+    with _driver_listing(spark, warehouse):
+        fps = warehouse.read(spark, "track_fingerprints")
+    versions = _partition_versions(fps)
     have_state = all(warehouse.exists(spark, t) for t in ("label_reuse", "exempt_would_flag", STATE, DAY_LABELS))
     state = _state(spark, warehouse) if have_state else None
     if full or state is None or state.get("meta/reuse_rules") != reuse_rules_key(rules):
         with _driver_listing(spark, warehouse):
             run_stage("label_reuse", spark, staged, rules)
-            fps = warehouse.read(spark, "track_fingerprints")
         staged.write_table(day_labels(fps), DAY_LABELS)
         staged.write_table(_empty(spark), PENDING)
         new_state = _with_days(state or {}, versions)
@@ -288,15 +280,10 @@ def reuse_increment(spark, warehouse, staged, rules: CatalogRules = DEFAULT_RULE
         _write_state(spark, staged, new_state)
         return {"mode": "full", "days": sorted(versions), "touched_labels": None, "touched_sample": []}
     before = _days(state)
-    changed = sorted(d for d in set(before) | set(versions) if before.get(d) != (versions.get(d) or (None, None))[1])
+    changed = sorted(d for d in set(before) | set(versions) if before.get(d) != versions.get(d))
     if not changed:  # nothing landed: every table stays as it is
         return {"mode": "increment", "days": [], "touched_labels": 0, "touched_sample": []}
-    uri = warehouse.table_uri("track_fingerprints")
-    with _driver_listing(spark, warehouse):
-        fps = warehouse.read(spark, "track_fingerprints")
-        present = [versions[d][0] for d in changed if d in versions]
-        fps_days = (spark.read.option("basePath", uri).parquet(*present) if present
-                    else fps.where(F.lit(False)))  # only the changed days' partitions
+    fps_days = fps.where(F.col("upload_date").cast("string").isin(changed))  # the changed partitions only
     labels_before = warehouse.read(spark, DAY_LABELS)
     touched = touched_labels(labels_before, fps_days, changed).persist()
     # the touched labels' tracks: the one scan of track_fingerprints, on disk for the stage
