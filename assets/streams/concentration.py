@@ -6,7 +6,12 @@ detector already flagged (``suspects``). A farm's tracks have almost no audience
 farm (Deezer reports 70-85% of the streams of AI-generated tracks as fraud), while tracks
 that honest crowds share (a sleep playlist, an album superfans loop, a pushed playlist)
 keep an organic audience beside any group. A track is *captive* when the suspects earn it
-the majority (``captive_share``, 1/2) of its royalty plays.
+the majority (``captive_share``, 1/2) of its royalty plays. (Captivity counts money, not
+heads. On the simulator, seed 3, uncorroborated twins among the suspects let a sleep
+playlist's loopers make its tracks captive, 39 of 160 sleep-loop accounts flagged; also
+requiring the suspects to be most of a track's accounts cut it to 1, but bots that out-stream
+a broad, light organic audience would then escape. The suspects are fixed instead
+(``blocks.corroborated_blocks``): none flagged, by plays alone.)
 
 * ``captive_shares``: per account, ``k`` royalty plays on captive tracks of its ``n``.
 * ``track_concentration`` (detector): an account sends most of its royalty plays to captive

@@ -26,6 +26,9 @@ class StreamConfig:
         "description": "dense_block: two accounts are twins when they share at least this Jaccard of their repertoires."})
     block_min_twin_rate: float = field(default=0.001, metadata={
         "description": "dense_block: floor of the ordinary listeners' twin rate used as the null."})
+    block_min_machine_rate: float = field(default=0.001, metadata={
+        "description": "dense_block: floor of the machine-flag rate (lockstep, no_rest, threshold_skim, shared_device) "
+                       "of accounts in no block, the null a block's machine-flagged members are tested against."})
     block_min_days: int = field(default=2, metadata={
         "description": "dense_block: a track is in an account's repertoire when it has royalty plays on this many days."})
     lockstep_window_s: int = field(default=30, metadata={

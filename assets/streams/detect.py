@@ -52,8 +52,9 @@ Interface (agreed with the ingestion/money side; STREAMS-PIPE calls this, nothin
   threshold), ``shared_device`` (many accounts per device_id) (last three:
   ``behaviour.py``), ``track_concentration`` (most royalty plays sent to tracks that earn
   most of theirs from suspected accounts, ``concentration.py``). Each detector has its own
-  test (Bonferroni, ``cfg.alpha``); a ``dense_block`` twin is flagged only when most of its
-  royalty plays go to such captive tracks.
+  test (Bonferroni, ``cfg.alpha``); a ``dense_block`` twin is flagged only when its block
+  holds machine-flagged accounts (the four ``MACHINE`` detectors) beyond chance and most of
+  its royalty plays go to such captive tracks.
 
 * ``detector_contributions(accounts: DataFrame) -> pandas.DataFrame`` (small): per
   detector, accounts fired, flagged, flagged by this detector alone.
@@ -75,7 +76,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from assets.streams.behaviour import no_rest, shared_device, threshold_skim
-from assets.streams.blocks import dense_block
+from assets.streams.blocks import corroborated_blocks, dense_block
 from assets.streams.concentration import captive_shares, track_concentration
 from assets.streams.config import StreamConfig
 from assets.streams.lockstep import lockstep
@@ -84,6 +85,7 @@ DETECTORS = ("lockstep", "dense_block", "no_rest", "threshold_skim", "shared_dev
 DEFAULT = StreamConfig()
 _FIRST = {"lockstep": lockstep, "dense_block": dense_block, "no_rest": no_rest, "threshold_skim": threshold_skim,
           "shared_device": shared_device}
+MACHINE = ("lockstep", "no_rest", "threshold_skim", "shared_device")  # behaviour and timing: corroborate blocks
 
 
 def stream_accounts_with_figures(plays: DataFrame, cfg: StreamConfig = DEFAULT) -> tuple[DataFrame, dict]:
@@ -102,7 +104,16 @@ def stream_accounts_with_figures(plays: DataFrame, cfg: StreamConfig = DEFAULT) 
     for name in _FIRST:
         joined = joined.withColumn(f"{name}_flagged", F.coalesce(F.col(f"{name}_flagged"), F.lit(False)))
     joined = joined.cache()
-    # money: tracks that live off the suspects (any first-round flag, twins included)
+    # a block of twins is evidence only when it holds machine-flagged accounts beyond chance
+    # (a sleep playlist's loopers are twins too, and nothing else)
+    machine = joined.select("user_id", reduce(lambda a, b: a | b, [F.col(f"{n}_flagged") for n in MACHINE]).alias("machine"))
+    twins = joined.where(F.size(F.coalesce("dense_block_twins", F.array())) > 0).select("user_id", "dense_block_twins")
+    corr, fig = corroborated_blocks(twins, machine, cfg)
+    figures.update(fig)
+    joined = joined.join(corr, "user_id", "left").withColumn(
+        "dense_block_flagged", F.col("dense_block_flagged") & F.coalesce(F.col("block_corroborated"), F.lit(False)))
+    joined = joined.cache()
+    # money: tracks that live off the suspects (any first-round flag, corroborated twins included)
     suspects = joined.where(reduce(lambda a, b: a | b, [F.col(f"{n}_flagged") for n in _FIRST])).select("user_id")
     shares = captive_shares(plays, suspects, cfg).cache()
     conc, fig = track_concentration(shares, suspects, cfg)
@@ -111,7 +122,8 @@ def stream_accounts_with_figures(plays: DataFrame, cfg: StreamConfig = DEFAULT) 
     joined = joined.join(conc, "user_id", "left")
     captive = F.coalesce(F.col("_k") >= F.lit(cfg.captive_share) * F.col("_n"), F.lit(False))
     joined = joined.withColumn("dense_block_flagged", F.col("dense_block_flagged") & captive).withColumn(
-        "dense_block_evidence", F.concat(F.col("dense_block_evidence"), F.lit("; "), F.col("_k").cast("string"),
+        "dense_block_evidence", F.concat(F.col("dense_block_evidence"), F.lit("; "), F.col("block_evidence"), F.lit("; "),
+                                         F.col("_k").cast("string"),
                                          F.lit(" of its "), F.col("_n").cast("string"),
                                          F.lit(" royalty plays go to tracks living off suspected accounts")))
     for name in DETECTORS:
@@ -134,11 +146,9 @@ def stream_accounts(plays: DataFrame, cfg: StreamConfig = DEFAULT) -> DataFrame:
 
 def detector_contributions(accounts: DataFrame) -> pd.DataFrame:
     """Per detector: accounts it fired on, and those it alone flagged (small, on the driver)."""
-    rows = []
-    for name in DETECTORS:
-        r = accounts.agg(
-            F.sum(F.array_contains("detectors", name).cast("long")).alias("fired"),
-            F.sum((F.array_contains("detectors", name) & (F.size("detectors") == 1)).cast("long")).alias("alone"),
-        ).first()
-        rows.append({"detector": name, "fired": int(r["fired"] or 0), "flagged_alone": int(r["alone"] or 0)})
-    return pd.DataFrame(rows)
+    r = accounts.agg(*[agg for name in DETECTORS for agg in (
+        F.sum(F.array_contains("detectors", name).cast("long")).alias(f"{name}_fired"),
+        F.sum((F.array_contains("detectors", name) & (F.size("detectors") == 1)).cast("long")).alias(f"{name}_alone"))]
+    ).first()  # one pass over the accounts
+    return pd.DataFrame([{"detector": name, "fired": int(r[f"{name}_fired"] or 0),
+                          "flagged_alone": int(r[f"{name}_alone"] or 0)} for name in DETECTORS])

@@ -121,3 +121,26 @@ def test_stream_accounts_contract(spark):
     assert bool(p.loc[999, "flagged"]) and "threshold_skim" in list(p.loc[999, "detectors"])
     assert p.loc[999, "evidence"].startswith("threshold_skim:")
     assert p.drop(999)["flagged"].sum() == 0 and (p["suspicion"].between(0, 1)).all()
+
+
+def test_a_block_flags_only_with_machine_flagged_members(spark):
+    """Two blocks of the same shape (60 accounts each on its own 40 tracks, every day): a swarm
+    where 8 accounts also skim the royalty line, and loopers of one playlist with nothing else
+    odd. The swarm's block is corroborated and all of it flagged; the loopers' is not."""
+    r = np.random.default_rng(6)
+    rows = _honest(r, range(1, 201), days=3, per_day=20, tracks=80)
+    for b in range(60):
+        for d in range(3):
+            for i in r.choice(40, 30, replace=False):
+                ms = int(r.uniform(30_500, 33_000)) if b < 8 else 180_000
+                rows.append((10_000 + b, f"P{i}", T0 + dt.timedelta(days=d, minutes=int(r.integers(1440))), ms,
+                             f"s{b}", "x"))
+                rows.append((20_000 + b, f"S{i}", T0 + dt.timedelta(days=d, hours=22, minutes=int(r.integers(400))),
+                             300_000, f"l{b}", f"isp{b}"))
+    cfg = StreamConfig(block_pivot_share=0.3)
+    p = stream_accounts(_frame(spark, rows), cfg).toPandas().set_index("user_id")
+    swarm, loopers = [10_000 + b for b in range(60)], [20_000 + b for b in range(60)]
+    assert p.loc[swarm, "flagged"].mean() >= 0.9
+    assert p.loc[[10_000 + b for b in range(8, 60)], "detectors"].apply(lambda d: "dense_block" in d).mean() >= 0.9
+    assert "machine behaviour" in p.loc[10_050, "evidence"]
+    assert p.loc[loopers, "flagged"].sum() == 0 and p.drop(swarm + loopers)["flagged"].sum() == 0
