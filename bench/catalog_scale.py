@@ -430,7 +430,8 @@ def increment_bench() -> None:
     label_reuse, label_similarity) and build the increment state; then (timed) the full
     chain over every day on a second warehouse, and the increment (fingerprints of the new
     days + ``reuse_increment`` + ``similarity_increment``) on the first; the tables must be
-    equal. Prints the load average beside the figures."""
+    equal. Prints the load average beside the figures and appends a ``catalog_increment`` row
+    to bench/RESULTS.md (``OFFBEAT_BENCH_RECORD=0``: not)."""
     import shutil
 
     from assets.catalog.assets import CATALOG_SCHEMA
@@ -461,16 +462,20 @@ def increment_bench() -> None:
         similarity_increment(spark, inc, staged, RULES)
         staged.publish()
     new_tracks = raw.where(day.isin(new_days)).count()
+    load_before = os.getloadavg()
+    full_stages = Stages()
     t0 = time.perf_counter()
     for stage in ("track_fingerprints", "label_reuse", "label_similarity"):
-        run_stage(stage, spark, full, RULES, tracks=raw, days=days)
+        full_stages.run(f"full {stage}", run_stage, stage, spark, full, RULES, tracks=raw, days=days)
     t_full = time.perf_counter() - t0
+    inc_stages = Stages()
     t0 = time.perf_counter()
-    run_stage("track_fingerprints", spark, inc, RULES, tracks=raw.where(day.isin(new_days)), days=new_days)
+    inc_stages.run("inc track_fingerprints", run_stage, "track_fingerprints", spark, inc, RULES,
+                   tracks=raw.where(day.isin(new_days)), days=new_days)
     with inc.staged_writes() as staged:
-        r = reuse_increment(spark, inc, staged, RULES)
-        s = similarity_increment(spark, inc, staged, RULES)
-        staged.publish()
+        r = inc_stages.run("inc reuse_increment", reuse_increment, spark, inc, staged, RULES)
+        s = inc_stages.run("inc similarity_increment", similarity_increment, spark, inc, staged, RULES)
+        inc_stages.run("inc publish", staged.publish)
     t_inc = time.perf_counter() - t0
     load = os.getloadavg()
     for table in ("label_reuse", "exempt_would_flag", "label_similarity"):
@@ -479,8 +484,24 @@ def increment_bench() -> None:
     resource.stop()
     print(f"increment {new_tracks:,} tracks on {tracks:,}: {t_inc:.1f} s vs full {t_full:.1f} s "
           f"(ratio {t_inc / t_full:.3f}); touched labels {r['touched_labels']}, rebuilt {s['rebuilt']}; "
-          f"equal; load after {load}", flush=True)
+          f"equal; load before {load_before}, after {load}", flush=True)
+    if os.environ.get("OFFBEAT_BENCH_RECORD", "1") == "0":
+        return
+    from bench.harness import record
 
+    def stages_txt(st: Stages) -> str:
+        return ", ".join(f"{k.split(' ', 1)[1]} {v:.1f}" for k, v in st.seconds.items())
+
+    size = f"{tracks / 1e6:g}M tracks + {new_tracks:,} new ({n_inc} days)"
+    record("catalog_increment", t_inc, t_full, "s",
+           f"{size}{'' if tracks >= 10_000_000 else ' (NOT the 10M + 100k of the target)'}; ours: the daily "
+           f"increment (fingerprints of the new days + reuse_increment + similarity_increment, stages s: "
+           f"{stages_txt(inc_stages)}; {r['touched_labels']:,} touched labels, order rebuilt {s['rebuilt']}) vs "
+           f"baseline: the full run of the same three stages over every day (stages s: {stages_txt(full_stages)}); "
+           f"label_reuse, exempt_would_flag, label_similarity equal row for row; target ratio <= 0.10 "
+           f"({'met' if t_inc <= 0.1 * t_full else 'NOT met'}); Spark local[2]; load average (1/5/15 min) before "
+           f"{', '.join(f'{x:.2f}' for x in load_before)}, after {', '.join(f'{x:.2f}' for x in load)} "
+           f"(shared 2-core machine)")
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--phase":

@@ -25,7 +25,9 @@ catalog_detection_job = dg.define_asset_job(
         "label_audio_similarity", "fraud_networks", "network_summary", "catalog_fraud_report",
     ),
     description="Label reuse, the Jaccard graph, audio re-uploads and fraud networks over all catalog history "
-                "(runs by itself after new fingerprints; this job is for a manual refresh).",
+                "(runs by itself after new fingerprints; this job is for a manual refresh). label_reuse and "
+                "label_similarity run as daily increments of the days landed since; run config full: true "
+                "recomputes them over everything.",
 )
 plays_landing_job = dg.define_asset_job(
     "plays_landing",
