@@ -2,17 +2,20 @@
 
 Two data sets, the same defaults (``StreamConfig()``):
 
-* the play simulator on an unseen seed (``OFFBEAT_STREAMS_SEED``, default 2; developed on
-  seed 1), 7 days, ``OFFBEAT_STREAMS_USERS`` honest users (default 8,000) and the schemes at
+* the play simulator on an unseen seed (``OFFBEAT_STREAMS_SEED``, default 5; developed on
+  seeds 1 to 4), 7 days, ``OFFBEAT_STREAMS_USERS`` honest users (default 8,000) and the schemes at
   ``OFFBEAT_STREAMS_SCALE`` (default 0.15: ~150 farm bots, ~1,500 swarm accounts);
 * the Last.fm HetRec 2011 real background with the schemes planted (``bench/_plays_background.py``;
-  planting seed ``OFFBEAT_STREAMS_SEED + 10``; developed on planting seed 5).
+  planting seed ``OFFBEAT_STREAMS_SEED + 10``; developed on planting seeds 5, 12 and 13).
 
 ``OFFBEAT_STREAMS_SETS`` (default ``simulator,lastfm``) picks the data sets. The note of each
 recorded row ends with the load average after the run (the machine is shared).
 
-Per planted scheme: recall on accounts and precision ``TP_s / (TP_s + FP)`` (every false
-positive counts against each scheme); per legitimate look-alike and for plain honest
+Per planted scheme: recall on accounts and precision ``TP_s / (TP_s + FP)``: ``FP`` are the
+flagged accounts of no scheme (honest listeners and look-alikes), and every one of them
+counts against each scheme, since nothing says which scheme it was mistaken for; accounts
+of another scheme are neither (with 36 threshold bots, 2 false positives anywhere already
+put that scheme below 0.95); per legitimate look-alike and for plain honest
 listeners: the share flagged; money: clean royalty plays per label (``assets/streams/money.py``:
 flagged accounts' royalty plays removed) against the truth (planted accounts' removed):
 share of labels within 1% of their true clean royalty plays, and the worst label.
@@ -165,7 +168,7 @@ def main() -> None:
     from bench.harness import record
     from simulator.plays import PlaysConfig, generate_plays
 
-    seed = int(os.environ.get("OFFBEAT_STREAMS_SEED", "2"))
+    seed = int(os.environ.get("OFFBEAT_STREAMS_SEED", "5"))
     users = int(os.environ.get("OFFBEAT_STREAMS_USERS", "8000"))
     scale = float(os.environ.get("OFFBEAT_STREAMS_SCALE", "0.15"))
     spark = _spark()

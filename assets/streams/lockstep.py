@@ -25,6 +25,12 @@ against ``Binomial(n, q)``, ``q`` the lockstep rate of co-playing pairs among ac
 most one lockstep pivot (ordinary listeners, robust to the farms being tested), never below
 ``lockstep_min_rate``; Bonferroni over every tested account. Evidence names the partners,
 tracks and hours.
+
+Known weakness (simulator seed 5, the unseen seed of 2026-12-02; not tuned on it): two
+accounts looping one short sleep playlist all night, full plays back to back, started 3-4 of
+its tracks within 30 s of 3 sampled loopers over 70-96 hours and were flagged (p 10^-3.8 and
+10^-2.1 against the ordinary listeners' 0.0019): the null does not know that loopers of one
+playlist meet by chance far more often than ordinary listeners do.
 """
 
 from __future__ import annotations
