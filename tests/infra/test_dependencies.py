@@ -36,7 +36,6 @@ USED_WITHOUT_IMPORT = {
 TEST_USED_WITHOUT_IMPORT = {
     "moto": ("infra/scripts/s3_endpoint.py", '"moto.server"'),  # moto's S3 server process
     "pytest-timeout": ("pyproject.toml", "timeout = "),  # the `timeout` ini option
-    "pytest-xdist": ("Makefile", "-n 2 --dist loadfile"),  # `make test` spreads the files over 2 workers
     "ruff": ("Makefile", "ruff check"),  # `make lint`
 }
 
