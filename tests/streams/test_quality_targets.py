@@ -17,6 +17,9 @@ from simulator.plays import PlaysConfig, generate_plays
 
 @pytest.mark.slow  # about 2 minutes: the whole detection chain (some 20 Spark stages) on 131k plays
 def test_targets_met_on_a_small_simulator_seed(spark):
+    # The suite shares one 2 GiB driver: tables earlier tests left cached made this run run out of
+    # heap (java.lang.OutOfMemoryError in the full suite); start from an empty cache.
+    spark.catalog.clearCache()
     plays, truth, tracks = generate_plays(PlaysConfig(seed=11, days=3, honest_users=1500, scheme_scale=0.03,
                                                       tracks_per_day=1500))
     res = evaluate(spark, plays, truth, tracks)
