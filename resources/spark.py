@@ -59,6 +59,12 @@ class SparkResource(dg.ConfigurableResource):
             "spark.sql.parquet.compression.codec": "snappy",
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
+            # The status store backs no UI here (it is off) but keeps every finished query's
+            # plan in the driver heap: 1,000 by default, which in one long-lived session (a
+            # run of the whole graph, the test suite) adds up. Keep the last 50.
+            "spark.sql.ui.retainedExecutions": "50",
+            "spark.ui.retainedJobs": "200",
+            "spark.ui.retainedStages": "200",
         }
         if self.master.startswith("local"):
             conf["spark.driver.host"] = os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")
