@@ -12,7 +12,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export DAGSTER_HOME
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: setup demo dev test test-standalone bench lint lock java clean
+.PHONY: setup demo dev test test-integration test-standalone bench lint lock java clean
 
 java:
 	@command -v java >/dev/null 2>&1 || { echo "ERROR: Java 17+ is required by Spark but 'java' is not on PATH (Debian: apt-get install openjdk-17-jre-headless)." >&2; exit 1; }
@@ -39,8 +39,11 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## materialise the whole asset grap
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
 
-test: $(STAMP)  ## the test suite but the Spark standalone tests (CI runs `make test-standalone` after it); writes nothing into the tree
-	$(PY) -m pytest -m "not standalone"
+test: $(STAMP)  ## the test suite but the `integration` and `standalone` tests (under 10 minutes; CI runs `make test-integration` and `make test-standalone` after it); writes nothing into the tree
+	$(PY) -m pytest -m "not standalone and not integration"
+
+test-integration: $(STAMP)  ## the long tests: whole chains through Dagster, quality targets, million-row imports, killed crawls (about 10 minutes; CI runs it after `make test`)
+	$(PY) -m pytest -m "(integration and not standalone) or repository_tree"
 
 test-standalone: $(STAMP)  ## the two Spark standalone tests (catalog chain, stream chain) on one master + worker on 127.0.0.1; not in `make test`, CI runs it after
 	$(PY) -m pytest -m standalone tests/pipeline/test_spark_standalone.py tests/streams/test_assets_standalone.py

@@ -8,7 +8,11 @@ tree (``data/``, ``spark-warehouse/``, ``metastore_db``, ``derby.log``, a Dagste
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import repository_tree_snapshot
+
+pytestmark = pytest.mark.repository_tree  # also the last tests of make test-integration
 
 
 def test_the_suite_left_the_repository_tree_unchanged(tree_before):

@@ -50,6 +50,7 @@ def test_unreadable_file_has_a_reason(tmp_path):
     assert e.value.reason
 
 
+@pytest.mark.integration
 @needs_tools
 def test_reuploads_match_and_look_alikes_do_not(spark, planted, tmp_path):
     files = spark.createDataFrame([(p.track_id, p.label_id, p.path) for p in planted] +

@@ -108,6 +108,7 @@ def _meta(result, key: str) -> dict:
     return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
 
 
+@pytest.mark.integration
 def test_every_run_succeeds_and_every_check_passes(runs):
     _, _, out = runs
     for name, result in out.items():
@@ -117,6 +118,7 @@ def test_every_run_succeeds_and_every_check_passes(runs):
                                                                            if not c.passed])
 
 
+@pytest.mark.integration
 def test_no_audio_is_a_finding_not_a_failure(runs):
     _, _, out = runs
     meta = _meta(out["no_audio"], "audio_fingerprints")
@@ -125,6 +127,7 @@ def test_no_audio_is_a_finding_not_a_failure(runs):
     assert _meta(out["no_audio"], "label_audio_similarity")["dagster/row_count"] == 0
 
 
+@pytest.mark.integration
 def test_reupload_network_is_joined_by_audio_and_look_alikes_are_not(runs, spark):
     _, warehouse, out = runs
     nets = {r.label_id: r.network_id for r in warehouse.read(spark, "fraud_networks").collect()}
@@ -150,6 +153,7 @@ def test_reupload_network_is_joined_by_audio_and_look_alikes_are_not(runs, spark
     assert meta["cross_label_matches"] == len(cross) and meta["speed_changed_matches"] >= 1
 
 
+@pytest.mark.integration
 def test_corrupt_audio_is_quarantined_with_its_reason(runs, spark):
     store, warehouse, out = runs
     meta = _meta(out["audio"], "audio_fingerprints")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from assets.catalog.fingerprint import track_fingerprints
 from assets.catalog.increment import reuse_increment, similarity_increment
 from assets.catalog.label_reuse import exempt_would_flag, label_reuse, reuse_stats
@@ -80,6 +82,7 @@ def full_recomputation(spark, wh: Warehouse, rules: CatalogRules = RULES) -> dic
     return out
 
 
+@pytest.mark.integration
 def test_increment_equals_full_recomputation_over_days(spark, tmp_path):
     wh = Warehouse(uri=str(tmp_path / "wh"))
     schedule = [[(0, DAYS[0])], [(1, DAYS[1]), (3, DAYS[3])], [(1, RELANDED_1), (2, DAYS[2])], []]

@@ -33,6 +33,9 @@ SHARED = [f"{WORDS[i]} {WORDS[(i * 7 + 3) % 15]} night" for i in range(12)]  # 1
 OWN = [f"{WORDS[i]} {WORDS[(i * 4 + 1) % 15]} solo" for i in range(12)]
 
 
+pytestmark = pytest.mark.integration  # not in make test: make test-integration (CI runs it)
+
+
 def _label(day: str, label: str, titles: list[str], albums: int) -> list[tuple]:
     return [(f"{day}-{label}-{a}-{i}", t, f"{label}-alb{a}", label, day)
             for a in range(albums) for i, t in enumerate(titles)]

@@ -122,6 +122,7 @@ def _kill_after_chunks(store, url: str, key: str, chunks: int) -> None:
         proc.wait()
 
 
+@pytest.mark.integration
 def test_killed_crawl_resumes_to_the_same_records(faulty_api, tmp_path, local_store):
     key = user_range_key(1001, 1600)
     baseline = _crawl(key, local_store, _api(faulty_api))

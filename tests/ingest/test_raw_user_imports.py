@@ -199,6 +199,7 @@ def test_simulated_api_v2_dump_imports_every_user(local_store, tmp_path):
                for r, u in zip(records, users, strict=True))
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_million_row_dump_streams_in_bounded_memory(tmp_path):
     """1M rows (50 MB of SQL; over 1 GB as Python records) import with well under 100 MB

@@ -59,6 +59,7 @@ def _table(res, name: str) -> pd.DataFrame:
     return res["warehouse"].read(SparkResource().get_session(), name).toPandas()
 
 
+@pytest.mark.integration
 def test_all_assets_materialise_with_checks_passing(run):
     result, _, _ = run
     assert result.success
@@ -68,6 +69,7 @@ def test_all_assets_materialise_with_checks_passing(run):
     assert all(c.passed for c in result.get_asset_check_evaluations())
 
 
+@pytest.mark.integration
 def test_follow_edges_crawl_and_landing(run):
     result, res, artists = run
     edges = _table(res, "follow_edges")
@@ -90,6 +92,7 @@ def test_follow_edges_crawl_and_landing(run):
     assert meta["quarantined_rows"].value == 2 and meta["landed_rows"].value == LANDED_GOOD + 3
 
 
+@pytest.mark.integration
 def test_bots_flag_planted_and_spare_legit(run):
     _, res, artists = run
     bots = _table(res, "follow_bots")
@@ -110,6 +113,7 @@ def test_bots_flag_planted_and_spare_legit(run):
     assert all("lockstep" in d for d in bots.loc[bots["user_id"].isin(landed_farm), "detectors"])
 
 
+@pytest.mark.integration
 def test_clean_counts_remove_flagged(run):
     _, res, artists = run
     counts = _table(res, "clean_counts")
@@ -128,6 +132,7 @@ def test_clean_counts_remove_flagged(run):
     assert some["raw_reposts"] == len(reposters) and some["clean_reposts"] == len(reposters - flagged)
 
 
+@pytest.mark.integration
 def test_timelines_and_mavens(run):
     _, res, artists = run
     events = _table(res, "repost_timelines")
@@ -140,6 +145,7 @@ def test_timelines_and_mavens(run):
         assert (j["rank"] <= 3).mean() >= 0.8
 
 
+@pytest.mark.integration
 def test_network_metrics_one_row_per_artist(run):
     _, res, artists = run
     m = _table(res, "network_metrics")
@@ -196,6 +202,7 @@ def test_systemic_landing_problem_blocks_downstream(spark, tmp_path, object_stor
     assert not (tmp_path / "warehouse" / ".staging").exists()
 
 
+@pytest.mark.integration
 def test_follow_bots_spark_path_equals_driver_reference(run):
     """follow_bots runs on Spark (bots.follow_bots_spark: no step collects the graph); on this
     small simulated graph (exact times: page_size 1) it flags the same accounts, with the same
@@ -216,6 +223,7 @@ def test_follow_bots_spark_path_equals_driver_reference(run):
     assert det(got) == det(want)
 
 
+@pytest.mark.integration
 def test_follow_bots_bounds_config_spark_only(run):
     """The two driver bounds are run config: with ``blocks_collect_edges`` 0 and
     ``cofollow_max_driver_pairs`` 0 nothing is collected (pure Spark peel, label propagation

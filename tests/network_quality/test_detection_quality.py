@@ -9,6 +9,8 @@ import pytest
 
 from bench.network_quality import TARGETS, evaluate, report
 
+pytestmark = pytest.mark.integration  # not in make test: make test-integration (CI runs it)
+
 
 @pytest.fixture(scope="module", params=[(7, 2, "farm_camouflaged"), (13, 1, "farm_wide")], ids=["camouflaged", "wide"])
 def quality(request, spark):

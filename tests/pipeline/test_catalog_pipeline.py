@@ -21,6 +21,9 @@ DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 FEED = dict(seed=2, days=3, tracks_per_day=2000, start_date=DAYS[0], fmt="mixed", bad_row_rate=0.004)
 
 
+pytestmark = pytest.mark.integration  # not in make test: make test-integration (CI runs it)
+
+
 @pytest.fixture(scope="module")
 def pipeline(spark, tmp_path_factory):
     from resources.object_store import LocalObjectStore

@@ -110,6 +110,7 @@ def test_landing_days_validated_replaced_and_blocked(world, spark):
     assert sum(1 for k in store.list(f"quarantine/plays/date={D1}/rejected-") for _ in store.read_jsonl_gz(k)) == 20
 
 
+@pytest.mark.integration
 def test_a_day_without_plays_is_a_finding_not_a_failure(world, spark):
     """No landing files at all, then a file with a header and no rows: both runs succeed
     with zero plays reported, on a warehouse that has no plays yet, and so does the stream
@@ -149,6 +150,7 @@ def _reference(plays: pd.DataFrame, flagged: set[int]) -> tuple[dict, dict]:
     return tracks, labels
 
 
+@pytest.mark.integration
 def test_stream_chain_through_dagster_matches_the_reference(world, spark):
     store, warehouse, resources = world
     store.put_bytes(f"landing/plays/date={D1}/part-0.csv.gz", _csv_gz(_plays(D1, 400, 6)))

@@ -14,6 +14,8 @@ import pytest
 from bench.streams_quality import LOOKALIKES, SCHEMES, evaluate, met
 from simulator.plays import PlaysConfig, generate_plays
 
+pytestmark = pytest.mark.integration  # not in make test: make test-integration (CI runs it)
+
 
 @pytest.mark.slow  # about 2 minutes: the whole detection chain (some 20 Spark stages) on 131k plays
 def test_targets_met_on_a_small_simulator_seed(spark):

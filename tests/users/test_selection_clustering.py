@@ -162,6 +162,7 @@ def test_class_of():
 ELBOW_SEED, ELBOW_IDS = 19, 50_000
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_elbow_picks_4_to_6_on_a_simulator_population(spark, tmp_path):
     """The crawled simulator population (raw records as the crawler stores them, loaded and

@@ -13,6 +13,9 @@ from tests.users.chain_runs import checks, materialise_chain, metadata
 POPULATIONS = {"spam_80pct": (2500, 0.80, 21), "spam_half_pct": (4000, 0.005, 22)}
 
 
+pytestmark = pytest.mark.integration  # not in make test: make test-integration (CI runs it)
+
+
 @pytest.fixture(scope="module", params=list(POPULATIONS))
 def population(request, spark, tmp_path_factory):
     n, share, seed = POPULATIONS[request.param]

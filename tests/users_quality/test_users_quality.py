@@ -15,7 +15,7 @@ from bench import users_quality as uq
 from bench._users_data import write_raw_records
 
 TRAIN_SEED, EVAL_SEED, N_IDS = 21, 22, 7_000
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]  # not in make test: make test-integration (CI runs it)
 
 
 @pytest.fixture(scope="module")
