@@ -40,6 +40,11 @@ class StreamConfig:
         "description": "lockstep: ... spread over at least this many hours from the first co-play to the last "
                        "(a playlist push, a premiere or a night of one playlist lasts hours; a script repeats on "
                        "other days)."})
+    lockstep_pair_alpha: float = field(default=0.001, metadata={
+        "description": "lockstep: ... and its co-plays must be beyond chance for that pair: P(X >= its distinct "
+                       "co-play hours) at most this, X ~ Poisson of the co-play hours two independent listeners with "
+                       "the same plays of the same tracks in the same hours would have (loopers of one short "
+                       "playlist meet by chance often)."})
     lockstep_pivot_share: float = field(default=0.05, metadata={
         "description": "lockstep: share of accounts sampled as pivots (each account is compared with every pivot)."})
     lockstep_seed: int = field(default=23, metadata={"description": "lockstep: hash salt of the pivot sample."})

@@ -39,6 +39,16 @@ def binom_log10_cdf(k: pd.Series, n: pd.Series, p: pd.Series) -> pd.Series:
     return pd.Series(out / LN10)
 
 
+@pandas_udf(DoubleType())
+def poisson_log10_sf(k: pd.Series, mu: pd.Series) -> pd.Series:
+    """log10 P(X >= k), X ~ Poisson(mu)."""
+    from scipy.stats import poisson
+
+    k = k.to_numpy(dtype=float)
+    out = poisson.logsf(k - 1, np.clip(mu.to_numpy(dtype=float), 1e-12, None))
+    return pd.Series(np.where(k <= 0, 0.0, out / LN10))
+
+
 def adjusted(log10_p: Column, tests: int) -> Column:
     """Bonferroni: log10 of min(1, p * tests)."""
     return F.least(F.lit(0.0), log10_p + F.lit(math.log10(max(1, tests))))
