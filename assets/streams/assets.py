@@ -305,6 +305,10 @@ def stream_accounts(context: dg.AssetExecutionContext, config: StreamAccountsCon
     cfg = StreamConfig(**config.model_dump())
     plays = read_plays(session, warehouse)
     warehouse.write_table(detect.stream_accounts(plays, cfg), "stream_accounts")
+    # The detectors cache intermediate tables (per-account figures, pairs, blocks) that their
+    # result is built from; once it is written they only hold memory (the driver's, in local
+    # mode). Drop them: a cache only saves recomputation, so nothing else changes.
+    session.catalog.clearCache()
     accounts = warehouse.read(session, "stream_accounts")
     f = accounts.agg(
         F.count(F.lit(1)).alias("accounts"), F.countDistinct("user_id").alias("distinct_users"),
