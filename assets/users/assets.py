@@ -216,14 +216,14 @@ def user_clusters(context: dg.AssetExecutionContext, config: UserClustersConfig,
     # the users K-Means was fitted on: feature selection runs on the same sample (as in the chain)
     warehouse.write_table(session.createDataFrame(clusters.sample[["user_id", "cluster"]].astype("int64")),
                           CLUSTER_SAMPLE_TABLE)
-    object_store.put_bytes(CLUSTER_PIPELINE_KEY, pickle.dumps(clusters.pipeline))
     plot_key = f"reports/users/elbow/{context.run.run_id}.png"
     object_store.put_bytes(plot_key, elbow_png(clusters.elbow))
     sizes = summary.set_index("cluster")["size"]
     total = int(sizes.sum())
     ok, finding = cluster_check(summary)
     warehouse.publish() if ok else warehouse.discard()
-    if ok:
+    if ok:  # the fitted pipeline goes with the published tables (spam_model reads both)
+        object_store.put_bytes(CLUSTER_PIPELINE_KEY, pickle.dumps(clusters.pipeline))
         run_config.save_step_config(object_store, "user_clusters", config)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": total, "k": clusters.elbow.k,

@@ -43,3 +43,38 @@ def test_failed_feature_check_keeps_the_previous_tables(spark, tmp_path, monkeyp
     after = {t: sorted(map(tuple, wh.read(spark, t).collect())) for t in ("user_features", "user_urls")}
     assert after == before and len(before["user_urls"]) > 0
     assert not (tmp_path / "warehouse" / ".staging").exists()
+
+
+def test_failed_cluster_check_keeps_the_previous_clusters_and_pipeline(spark, tmp_path, monkeypatch):
+    """user_clusters' blocking check fails on a degenerate clustering: its tables and the
+    fitted pipeline that spam_model reads stay the previous run's."""
+    import dataclasses
+
+    store = LocalObjectStore(root=str(tmp_path / "lake"))
+    users, _ = user_dump(seed=9, n_users=200, spam_share=0.3)
+    write_dump_as_raw(store, users)
+    res = {"spark": SparkResource(master="local[2]", shuffle_partitions=2), "object_store": store,
+           "warehouse": Warehouse(uri=str(tmp_path / "warehouse"))}
+    first = dg.materialize([users_assets.users, users_assets.user_features, users_assets.user_clusters],
+                           resources=res, raise_on_error=True)
+    assert all(c.passed for c in first.get_asset_check_evaluations())
+    wh = res["warehouse"]
+    tables = ("user_clusters", "cluster_summary")
+    before = {t: sorted(map(tuple, wh.read(spark, t).collect())) for t in tables}
+    pipeline_before = store.get_bytes(users_assets.CLUSTER_PIPELINE_KEY)
+
+    real = users_assets.chain.cluster_users
+
+    def degenerate(feats, cfg):  # a bug that puts every user in one cluster, with another pipeline
+        c = real(feats, cfg)
+        summary = c.summary.copy()
+        summary["size"] = 0
+        summary.iloc[0, summary.columns.get_loc("size")] = int(c.summary["size"].sum())
+        return dataclasses.replace(c, summary=summary, pipeline={"not": "the fitted pipeline"})
+
+    monkeypatch.setattr(users_assets.chain, "cluster_users", degenerate)
+    second = dg.materialize([users_assets.user_clusters], resources=res, raise_on_error=False)
+    (check,) = second.get_asset_check_evaluations()
+    assert not check.passed
+    assert {t: sorted(map(tuple, wh.read(spark, t).collect())) for t in tables} == before
+    assert store.get_bytes(users_assets.CLUSTER_PIPELINE_KEY) == pipeline_before
