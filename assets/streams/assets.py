@@ -329,9 +329,9 @@ def stream_accounts(context: dg.AssetExecutionContext, config: StreamAccountsCon
         "dagster/column_schema": _schema(accounts),
         "preview": _preview(accounts.where("flagged").orderBy(F.desc("suspicion"))
                             .select("user_id", "suspicion", "detectors", "evidence", "plays", "royalty_plays")),
+        # per detector: the accounts it fired on, and those it alone flagged
+        "contributions": dg.MetadataValue.md(detect.detector_contributions(accounts).to_markdown(index=False)),
     }
-    if hasattr(detect, "detector_contributions"):
-        metadata["contributions"] = dg.MetadataValue.md(detect.detector_contributions(accounts).to_markdown(index=False))
     if not f.flagged:
         context.log.info("no account flagged: nothing found is a finding, not a failure")
     ok = (f.accounts == f.distinct_users == users_with_plays and not f.bad_suspicion
