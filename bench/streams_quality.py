@@ -3,7 +3,8 @@
 Two data sets, the same defaults (``StreamConfig()``):
 
 * the play simulator on an unseen seed (``OFFBEAT_STREAMS_SEED``, default 5; developed on
-  seeds 1 to 4), 7 days, ``OFFBEAT_STREAMS_USERS`` honest users (default 8,000) and the schemes at
+  seeds 1 to 4; seed 5 missed on 2026-12-02 through two sleep loopers in lockstep, checked once
+  more after the lockstep null gained a per-pair expectation, with seed 8 never used before), 7 days, ``OFFBEAT_STREAMS_USERS`` honest users (default 8,000) and the schemes at
   ``OFFBEAT_STREAMS_SCALE`` (default 0.15: ~150 farm bots, ~1,500 swarm accounts);
 * the Last.fm HetRec 2011 real background with the schemes planted (``bench/_plays_background.py``;
   planting seed ``OFFBEAT_STREAMS_SEED + 10``; developed on planting seeds 5, 12 and 13).

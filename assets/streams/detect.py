@@ -46,7 +46,8 @@ Interface (agreed with the ingestion/money side; STREAMS-PIPE calls this, nothin
 
   ``DETECTORS`` (module constant, order of the score columns; read it rather than
   hard-coding names): ``lockstep`` (accounts in step with others: the same tracks started
-  within seconds of each other on several days, ``lockstep.py``), ``dense_block`` (accounts whose repertoire nearly coincides with
+  within seconds of each other on several days, more often than the pair's own plays of
+  those tracks in those hours make likely, ``lockstep.py``), ``dense_block`` (accounts whose repertoire nearly coincides with
   many others', tested against ordinary listeners' twin rate, ``blocks.py``), ``no_rest``
   (24-hour activity day after day), ``threshold_skim`` (plays ending just past the royalty
   threshold), ``shared_device`` (many accounts per device_id) (last three:
