@@ -55,7 +55,15 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from assets.streams.config import StreamConfig
-from assets.streams.stats import adjusted, binom_log10_sf, empty_result, flag_of, fmt_p, poisson_log10_sf, score_of
+from assets.streams.stats import (
+    adjusted,
+    binom_log10_sf,
+    empty_result,
+    flag_of,
+    fmt_p,
+    poisson_log10_sf,
+    score_of,
+)
 
 
 def _royalty(plays: DataFrame, cfg: StreamConfig) -> DataFrame:

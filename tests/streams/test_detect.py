@@ -123,6 +123,7 @@ def test_stream_accounts_contract(spark):
     assert p.drop(999)["flagged"].sum() == 0 and (p["suspicion"].between(0, 1)).all()
 
 
+@pytest.mark.integration  # the whole detection chain (about 20 Spark stages): 30-40 s
 def test_a_block_flags_only_with_machine_flagged_members(spark):
     """Two blocks of the same shape (60 accounts each on its own 40 tracks, every day): a swarm
     where 8 accounts also skim the royalty line, and loopers of one playlist with nothing else

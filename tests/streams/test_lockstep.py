@@ -156,7 +156,7 @@ def test_shuffled_loopers_meet_by_chance_and_are_not_flagged(spark):
     loop = shape[shape["user_id"].isin(LOOP) & shape["v"].isin(LOOP)]
     assert len(loop) >= 10  # by shape alone (the null before) these pairs were in step
     got = pair_expectation(plays, plays.sparkSession.createDataFrame(shape[["user_id", "v"]]), cfg).toPandas()
-    want = _brute_expectation(rows, cfg, list(zip(shape["user_id"], shape["v"])))
+    want = _brute_expectation(rows, cfg, list(zip(shape["user_id"], shape["v"], strict=True)))
     assert {(int(a.user_id), int(a.v)): round(a.expected, 9) for a in got.itertuples()} == \
         {k: round(x, 9) for k, x in want.items()}
     e = loop.merge(got, on=["user_id", "v"])
