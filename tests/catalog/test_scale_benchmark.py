@@ -24,6 +24,7 @@ from tests.catalog import reference as ref
 pytest.importorskip("duckdb")
 
 
+@pytest.mark.integration
 def test_ours_seed_spark_and_seed_duckdb_agree(spark, tmp_path):
     data_dir, meta = ensure(tmp_path / "data", tracks=20_000, seed=3, days=7)
     assert meta["tracks"] == 20_000

@@ -6,6 +6,7 @@ discarded, and the previous user_features (and its side tables) stay readable an
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 from pyspark.sql import functions as F
 
 from assets.users import assets as users_assets
@@ -45,6 +46,7 @@ def test_failed_feature_check_keeps_the_previous_tables(spark, tmp_path, monkeyp
     assert not (tmp_path / "warehouse" / ".staging").exists()
 
 
+@pytest.mark.integration
 def test_failed_cluster_check_keeps_the_previous_clusters_and_pipeline(spark, tmp_path, monkeypatch):
     """user_clusters' blocking check fails on a degenerate clustering: its tables and the
     fitted pipeline that spam_model reads stay the previous run's."""

@@ -17,6 +17,9 @@ from tests.users.chain_runs import materialise_chain
 SHUFFLE_PARTITIONS = "5"  # the shared session's is 2
 
 
+pytestmark = pytest.mark.integration  # two materialisations of the users chain: not in make test
+
+
 @pytest.fixture(scope="module")
 def second_run(users_run, spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("users_run_again")
